@@ -1,0 +1,71 @@
+"""`GET /health`: is the database reachable, is the broker reachable."""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal
+
+import paho.mqtt.client as mqtt
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from models.settings import MqttAddress
+
+__all__ = ["BrokerProbe", "router"]
+
+router = APIRouter(tags=["health"])
+PROBE_TIMEOUT_S = 2.0
+
+
+class BrokerProbe:
+    """Connects to the broker on demand and reports whether a CONNACK arrived in time."""
+
+    def __init__(self, address: MqttAddress) -> None:
+        self.address = address
+
+    def reachable(self) -> bool:
+        """True when the broker accepts an MQTT connection now."""
+        connected = threading.Event()
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password)
+
+        def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: mqtt.ReasonCode, _p: object) -> None:
+            if not reason.is_failure:
+                connected.set()
+
+        client.on_connect = on_connect
+        try:
+            client.connect(self.address.host, self.address.port, keepalive=10)
+            client.loop_start()
+            return connected.wait(PROBE_TIMEOUT_S)
+        except OSError:
+            return False
+        finally:
+            client.loop_stop()
+            client.disconnect()
+
+
+class Health(BaseModel):
+    """The health report."""
+
+    status: Literal["ok", "degraded"]
+    database: Literal["connected", "unreachable"]
+    broker: Literal["connected", "unreachable"]
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+def health(request: Request) -> JSONResponse:
+    """Report whether the database and the broker answer; 503 when either does not."""
+    try:
+        with request.app.state.pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
+            conn.execute("SELECT 1")
+        database: Literal["connected", "unreachable"] = "connected"
+    except Exception:
+        database = "unreachable"
+    probe: BrokerProbe = request.app.state.broker_probe
+    broker: Literal["connected", "unreachable"] = "connected" if probe.reachable() else "unreachable"
+    ok = database == "connected" and broker == "connected"
+    report = Health(status="ok" if ok else "degraded", database=database, broker=broker)
+    return JSONResponse(report.model_dump(), status_code=200 if ok else 503)

@@ -1,0 +1,59 @@
+"""Subcommands that run one liftbrain service against configured servers (what docker-compose runs)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from models.migrate import migrate
+from models.settings import Settings
+
+__all__ = ["add_parsers"]
+
+log = logging.getLogger("liftbrain")
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    applied = migrate(settings.require_database_url())
+    log.info("database is current (%d migrations applied now)", len(applied))
+    return 0
+
+
+def _ingest(_args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.service import run
+
+    return run(settings)
+
+
+def _brain(_args: argparse.Namespace, settings: Settings) -> int:
+    from brain.scheduler import run
+
+    return run(settings)
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    log.info("API listening on http://%s:%d (docs at /docs)", host, port)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+    return 0
+
+
+def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register `db migrate`, `ingest`, `brain` and `api`."""
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=_migrate)
+
+    commands.add_parser("ingest", help="run the MQTT ingest consumer").set_defaults(func=_ingest)
+    commands.add_parser("brain", help="run the analytics scheduler").set_defaults(func=_brain)
+
+    api = commands.add_parser("api", help="run the HTTP API")
+    api.add_argument("--host", help="listen address (default LIFTBRAIN_API_HOST or 127.0.0.1)")
+    api.add_argument("--port", type=int, help="listen port (default LIFTBRAIN_API_PORT or 8000)")
+    api.set_defaults(func=_api)

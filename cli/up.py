@@ -1,0 +1,116 @@
+"""`liftbrain up`: the whole stack on one machine.
+
+With no LIFTBRAIN_DATABASE_URL / LIFTBRAIN_MQTT_URL it starts its own PostgreSQL+TimescaleDB and Mosquitto
+under the data directory (reused by the next `up`), migrates, then runs ingest, the brain scheduler, the
+API and, with --simulate N, a simulated fleet, each as a child process. Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from types import FrameType
+from typing import Any
+
+from models.migrate import migrate
+from models.settings import Settings
+
+__all__ = ["add_parser"]
+
+log = logging.getLogger("liftbrain")
+
+CHILD_STOP_TIMEOUT_S = 15.0
+
+
+def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
+    """Register the `up` subcommand."""
+    parser = commands.add_parser(
+        "up",
+        help="run the whole stack (embedded servers unless URLs are configured)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--simulate", type=int, metavar="N", default=0, help="also run a simulated fleet of N units")
+    parser.add_argument("--no-brain", action="store_true", help="do not run the analytics scheduler")
+    parser.set_defaults(func=run_up)
+
+
+def _start_embedded(settings: Settings, stack: ExitStack) -> tuple[str, str]:
+    from stack.mosquitto import LocalMosquitto
+    from stack.postgres import LocalPostgres
+
+    log.info("embedded stack in %s", settings.data_dir)
+    postgres = LocalPostgres(settings.data_dir)
+    postgres.start()
+    stack.callback(postgres.stop)
+    broker = LocalMosquitto(settings.data_dir)
+    broker.start()
+    stack.callback(broker.stop)
+    return postgres.create_database("liftbrain"), broker.url
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log.info("starting %s", name)
+    # Children ignore Ctrl-C from the terminal; `up` stops them in order with SIGTERM.
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=env, start_new_session=True)
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, child in children.items():
+        if child.poll() is None:
+            log.info("stopping %s", name)
+            child.terminate()
+    deadline = time.monotonic() + CHILD_STOP_TIMEOUT_S
+    for name, child in children.items():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", name, CHILD_STOP_TIMEOUT_S)
+            child.kill()
+            child.wait()
+
+
+def run_up(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the stack until Ctrl-C or SIGTERM; return the exit code."""
+    stopping = False
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        log.info("received %s, stopping", signal.Signals(signum).name)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with ExitStack() as stack:
+        if settings.database_url and settings.mqtt_url:
+            dsn, mqtt_url = settings.database_url, settings.mqtt_url
+        elif settings.embedded:
+            dsn, mqtt_url = _start_embedded(settings, stack)
+        else:
+            raise RuntimeError("set both LIFTBRAIN_DATABASE_URL and LIFTBRAIN_MQTT_URL, or neither (embedded)")
+        migrate(dsn)
+        env = {**os.environ, "LIFTBRAIN_DATABASE_URL": dsn, "LIFTBRAIN_MQTT_URL": mqtt_url}
+        plan: dict[str, list[str]] = {"ingest": ["ingest"], "api": ["api"]}
+        if not args.no_brain:
+            plan["brain"] = ["brain"]
+        if args.simulate > 0:
+            plan["simulator"] = ["simulate", "--units", str(args.simulate), "--realtime"]
+        children = {name: _spawn(name, argv, env) for name, argv in plan.items()}
+        stack.callback(_stop_children, children)
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        log.info(
+            "liftbrain is up: API %s (docs %s/docs, health %s/health), MQTT %s", api_url, api_url, api_url, mqtt_url
+        )
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    log.error("%s exited with code %s; stopping the stack", name, child.returncode)
+                    return 1
+            time.sleep(0.5)
+    return 0

@@ -1,0 +1,1 @@
+"""liftbrain ingest."""

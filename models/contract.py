@@ -1,0 +1,272 @@
+"""The MQTT telemetry contract: topics, payload types and the event catalogue.
+
+The single source used by ingest, the simulators and the tests. JSON Schema files generated from these
+types live in `models/schemas/` (`liftbrain contract schemas` rewrites them; a test checks they are current).
+
+Topics: `<prefix>/<unit_id>/telemetry|event|status`, prefix `lb/v1` by default.
+- telemetry: one `TelemetrySample` object, or a `TelemetryBatch` `{"samples": [...]}`.
+- event: one `EventMessage` (controller fault, event or alarm, codes in `EVENT_CATALOGUE`).
+- status: a retained `StatusMessage`; devices set the last will to `{"state": "offline"}`.
+Timestamps are RFC 3339 with an explicit offset; values are checked against what the database accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+__all__ = [
+    "DOOR_STATES",
+    "EVENT_CATALOGUE",
+    "MAX_BATCH_SAMPLES",
+    "UNIT_ID_PATTERN",
+    "ContractError",
+    "EventCategory",
+    "EventMessage",
+    "EventSpec",
+    "MessageKind",
+    "StatusMessage",
+    "TelemetryBatch",
+    "TelemetrySample",
+    "Topic",
+    "check_time_window",
+    "decode_event",
+    "decode_status",
+    "decode_telemetry",
+    "parse_topic",
+    "topic_for",
+]
+
+UNIT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+_UNIT_ID = re.compile(UNIT_ID_PATTERN)
+# A batch bounds a message's memory and a database batch's size; 2,000 samples is ~10 minutes at 3 Hz.
+MAX_BATCH_SAMPLES = 2000
+MAX_EXTRAS = 64
+# bigint is what the database stores; larger JSON integers must be refused, not overflow a COPY.
+BIGINT_MAX = 2**63 - 1
+
+DOOR_STATES: dict[str, int] = {"closed": 0, "opening": 1, "open": 2, "closing": 3, "blocked": 4}
+
+Timestamp = Annotated[datetime, Meta(tz=True, description="RFC 3339 time with an explicit UTC offset")]
+Counter = Annotated[int, Meta(ge=0, le=BIGINT_MAX)]
+ExtraKey = Annotated[str, Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_.]{0,63}$")]
+ExtraValue = (
+    Annotated[float, Meta(ge=-1e15, le=1e15)]
+    | Annotated[int, Meta(ge=-BIGINT_MAX, le=BIGINT_MAX)]
+    | bool
+    | (Annotated[str, Meta(max_length=256)])
+)
+Extras = Annotated[dict[ExtraKey, ExtraValue], Meta(max_length=MAX_EXTRAS)]
+
+
+class ContractError(ValueError):
+    """A payload or topic that breaks the contract; the message is the dead-letter reason."""
+
+
+class MessageKind(StrEnum):
+    """The last topic level: what the message carries."""
+
+    TELEMETRY = "telemetry"
+    EVENT = "event"
+    STATUS = "status"
+
+
+class TelemetrySample(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One telemetry sample from a unit's controller or gateway. Every signal is optional but `ts`."""
+
+    ts: Timestamp
+    floor: Annotated[int, Meta(ge=-10, le=250)] | None = None
+    position_m: (
+        Annotated[float, Meta(ge=-50, le=1000, description="car position above the lowest landing, m")] | None
+    ) = None
+    direction: Literal[-1, 0, 1] | None = None
+    speed_mps: Annotated[float, Meta(ge=-25, le=25, description="signed car speed, m/s")] | None = None
+    load_pct: Annotated[float, Meta(ge=0, le=250, description="car load, % of rated")] | None = None
+    door_state: Literal["closed", "opening", "open", "closing", "blocked"] | None = None
+    motor_current_a: Annotated[float, Meta(ge=-5000, le=5000, description="A")] | None = None
+    motor_temp_c: Annotated[float, Meta(ge=-60, le=300, description="degC")] | None = None
+    drive_temp_c: Annotated[float, Meta(ge=-60, le=300, description="degC")] | None = None
+    vibration_x: Annotated[float, Meta(ge=0, le=200, description="RMS, m/s^2")] | None = None
+    vibration_y: Annotated[float, Meta(ge=0, le=200, description="RMS, m/s^2")] | None = None
+    vibration_z: Annotated[float, Meta(ge=0, le=200, description="RMS, m/s^2")] | None = None
+    brake_engaged: bool | None = None
+    levelling_error_mm: Annotated[float, Meta(ge=-2000, le=2000, description="mm, + above the sill")] | None = None
+    trip_count: Counter | None = None
+    door_cycles: Counter | None = None
+    energy_kwh: Annotated[float, Meta(ge=0, le=1e12, description="cumulative meter, kWh")] | None = None
+    standby_power_w: Annotated[float, Meta(ge=0, le=1e6, description="W")] | None = None
+    extras: Extras | None = None
+
+
+class TelemetryBatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Several samples of one unit in one message (the efficient way to publish)."""
+
+    samples: Annotated[list[TelemetrySample], Meta(min_length=1, max_length=MAX_BATCH_SAMPLES)]
+
+
+class EventCategory(StrEnum):
+    """What an event is: a fault (the lift misbehaved), an event (a state change), an alarm (a person)."""
+
+    FAULT = "fault"
+    EVENT = "event"
+    ALARM = "alarm"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One entry of the event catalogue."""
+
+    category: EventCategory
+    gb_code: int | None
+    description: str
+
+
+# GB/T 24476-style codes where the standard has one, plus faults it leaves to the manufacturer.
+EVENT_CATALOGUE: dict[str, EventSpec] = {
+    "safety_circuit_broken": EventSpec(EventCategory.FAULT, 1, "safety circuit broken while running"),
+    "door_close_fault": EventSpec(EventCategory.FAULT, 2, "door-close fault"),
+    "door_open_fault": EventSpec(EventCategory.FAULT, 3, "door-open fault"),
+    "stopped_outside_door_zone": EventSpec(EventCategory.FAULT, 4, "car stopped outside the door zone"),
+    "unintended_car_movement": EventSpec(EventCategory.FAULT, 5, "unintended car movement"),
+    "motor_runtime_limiter": EventSpec(EventCategory.FAULT, 6, "motor run-time limiter tripped"),
+    "floor_position_lost": EventSpec(EventCategory.FAULT, 7, "floor position lost"),
+    "no_restart": EventSpec(EventCategory.FAULT, 8, "no-restart fault"),
+    "entrapment": EventSpec(EventCategory.FAULT, None, "passengers trapped in the car"),
+    "overtravel_top": EventSpec(EventCategory.FAULT, None, "overtravel at the top"),
+    "overtravel_bottom": EventSpec(EventCategory.FAULT, None, "overtravel at the bottom"),
+    "overspeed": EventSpec(EventCategory.FAULT, None, "overspeed"),
+    "door_open_while_moving": EventSpec(EventCategory.FAULT, None, "door open while the car moves"),
+    "back_to_normal": EventSpec(EventCategory.EVENT, 40, "back to normal operation"),
+    "main_power_off": EventSpec(EventCategory.EVENT, 41, "main power off"),
+    "out_of_service": EventSpec(EventCategory.EVENT, 42, "out of service"),
+    "inspection_mode": EventSpec(EventCategory.EVENT, 43, "inspection mode"),
+    "fire_recall": EventSpec(EventCategory.EVENT, 44, "fire recall"),
+    "firefighter_operation": EventSpec(EventCategory.EVENT, 45, "firefighter operation"),
+    "emergency_power": EventSpec(EventCategory.EVENT, 46, "on emergency power"),
+    "earthquake": EventSpec(EventCategory.EVENT, 47, "earthquake operation"),
+    "alarm_button": EventSpec(EventCategory.ALARM, 90, "alarm button pressed in the car"),
+}
+
+EventCode = Literal[
+    "safety_circuit_broken", "door_close_fault", "door_open_fault", "stopped_outside_door_zone",
+    "unintended_car_movement", "motor_runtime_limiter", "floor_position_lost", "no_restart", "entrapment",
+    "overtravel_top", "overtravel_bottom", "overspeed", "door_open_while_moving", "back_to_normal",
+    "main_power_off", "out_of_service", "inspection_mode", "fire_recall", "firefighter_operation",
+    "emergency_power", "earthquake", "alarm_button",
+]  # fmt: skip
+
+
+class EventMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A controller fault, event or alarm."""
+
+    ts: Timestamp
+    code: EventCode
+    floor: Annotated[int, Meta(ge=-10, le=250)] | None = None
+    details: Extras | None = None
+
+
+class StatusMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A unit's connection state; retained. The last will omits `ts` (the broker sends it later)."""
+
+    state: Literal["online", "offline"]
+    ts: Timestamp | None = None
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A parsed topic."""
+
+    unit_id: str
+    kind: MessageKind
+
+
+def topic_for(unit_id: str, kind: MessageKind, *, prefix: str = "lb/v1") -> str:
+    """The topic a unit publishes `kind` messages on."""
+    return f"{prefix}/{unit_id}/{kind.value}"
+
+
+def parse_topic(topic: str, *, prefix: str = "lb/v1") -> Topic:
+    """Split a topic into unit id and kind, or raise ContractError."""
+    head, _, rest = topic.partition(prefix + "/")
+    if head or not rest:
+        raise ContractError(f"topic outside {prefix}/")
+    unit_id, _, kind = rest.partition("/")
+    if not _UNIT_ID.match(unit_id):
+        raise ContractError("unit id in topic is not [A-Za-z0-9_.-]{1,64}")
+    try:
+        return Topic(unit_id, MessageKind(kind))
+    except ValueError:
+        raise ContractError(f"unknown message kind {kind[:32]!r}") from None
+
+
+T = TypeVar("T")
+
+_TELEMETRY_DECODER = msgspec.json.Decoder(TelemetrySample)
+_BATCH_DECODER = msgspec.json.Decoder(TelemetryBatch)
+_EVENT_DECODER = msgspec.json.Decoder(EventMessage)
+_STATUS_DECODER = msgspec.json.Decoder(StatusMessage)
+
+
+def _check_text(mapping: dict[str, float | int | bool | str] | None) -> None:
+    """Refuse what PostgreSQL text/jsonb cannot hold: NUL characters and lone surrogates."""
+    if not mapping:
+        return
+    for key, value in mapping.items():
+        for text in (key, value) if isinstance(value, str) else (key,):
+            if "\x00" in text:
+                raise ContractError("NUL character in a string")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ContractError("lone surrogate in a string") from None
+
+
+def _decode(decoder: msgspec.json.Decoder[T], payload: bytes) -> T:
+    try:
+        return decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        raise ContractError(f"invalid: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ContractError(f"malformed JSON: {exc}") from None
+    except (RecursionError, UnicodeDecodeError, ValueError, OverflowError) as exc:
+        raise ContractError(f"undecodable: {type(exc).__name__}") from None
+
+
+def decode_telemetry(payload: bytes) -> list[TelemetrySample]:
+    """The samples of a telemetry message (one sample or a batch), or raise ContractError."""
+    if payload.lstrip()[:1] != b"{":
+        raise ContractError("malformed JSON: a telemetry message is a JSON object")
+    # A batch is the common case; the key test is a cheap byte scan before the typed decode.
+    if b'"samples"' in payload:
+        samples = _decode(_BATCH_DECODER, payload).samples
+    else:
+        samples = [_decode(_TELEMETRY_DECODER, payload)]
+    for sample in samples:
+        _check_text(sample.extras)
+    return samples
+
+
+def decode_event(payload: bytes) -> EventMessage:
+    """An event message, or raise ContractError."""
+    event = _decode(_EVENT_DECODER, payload)
+    _check_text(event.details)
+    return event
+
+
+def decode_status(payload: bytes) -> StatusMessage:
+    """A status message, or raise ContractError."""
+    return _decode(_STATUS_DECODER, payload)
+
+
+def check_time_window(ts: datetime, *, now: datetime, max_future: timedelta, max_past: timedelta) -> None:
+    """Refuse timestamps too far ahead or behind `now` (each would create a chunk of its own)."""
+    if ts > now + max_future:
+        raise ContractError(f"timestamp {ts.isoformat()} is in the future")
+    if ts < now - max_past:
+        raise ContractError(f"timestamp {ts.isoformat()} is too far in the past")

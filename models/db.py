@@ -1,0 +1,40 @@
+"""Connections to the liftbrain database (psycopg 3)."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+__all__ = ["Connection", "connect", "open_pool"]
+
+Connection = psycopg.Connection[dict[str, object]]
+
+# Fail fast when the server is gone instead of hanging a request or a batch.
+CONNECT_TIMEOUT_S = 10
+
+
+def connect(dsn: str, *, autocommit: bool = False, application_name: str = "liftbrain") -> Connection:
+    """One connection whose rows come back as dicts."""
+    return psycopg.connect(
+        dsn,
+        autocommit=autocommit,
+        row_factory=dict_row,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        application_name=application_name,
+    )
+
+
+def open_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, application_name: str = "liftbrain"
+) -> ConnectionPool[Connection]:
+    """A connection pool whose connections return dict rows; opened before it is returned."""
+    pool: ConnectionPool[Connection] = ConnectionPool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name},
+        open=False,
+    )
+    pool.open(wait=True, timeout=30)
+    return pool

@@ -1,0 +1,108 @@
+"""A local Mosquitto broker with a generated configuration (for `liftbrain up` and tests)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
+
+__all__ = ["LocalMosquitto", "mosquitto_config"]
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USER = "mosquitto"
+START_TIMEOUT_S = 20.0
+# Mosquitto drops QoS 1 messages silently beyond these bounds (defaults 20 in flight, 1000 queued).
+# Ingest acks a whole batch after its commit, so the in-flight window must hold a batch or more.
+MAX_INFLIGHT_MESSAGES = 2000
+# The queue is what a slow or restarting consumer may fall behind by; bytes are the real bound.
+MAX_QUEUED_MESSAGES = 5_000_000
+MAX_QUEUED_BYTES = 2 * 1024**3
+# Sessions and queues reach disk only at autosave points and on a clean exit: a kill -9 of the broker
+# loses what it acknowledged since the last save. 5 s bounds that window at a modest write cost.
+AUTOSAVE_INTERVAL_S = 5
+MESSAGE_SIZE_LIMIT = 1024 * 1024
+
+
+def mosquitto_binary() -> str:
+    """The mosquitto executable (Debian installs it in /usr/sbin, off a user's PATH)."""
+    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    if not found:
+        raise RuntimeError("mosquitto not found; run scripts/setup.sh")
+    return found
+
+
+def mosquitto_config(*, port: int, persistence_dir: Path) -> str:
+    """The broker configuration: loopback listener, anonymous clients, durable sessions, deliberate bounds."""
+    return "\n".join(
+        [
+            f"listener {port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {persistence_dir}/",
+            f"autosave_interval {AUTOSAVE_INTERVAL_S}",
+            f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+            f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+            f"max_queued_bytes {MAX_QUEUED_BYTES}",
+            f"message_size_limit {MESSAGE_SIZE_LIMIT}",
+            "persistent_client_expiration 14d",
+            "set_tcp_nodelay true",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "",
+        ]
+    )
+
+
+class LocalMosquitto:
+    """One Mosquitto broker whose config and persistence live under `data_dir`."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.logfile = data_dir / "mosquitto.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The broker's mqtt:// URL."""
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Write the config and start the broker; wait until it accepts connections."""
+        ensure_reachable_dir(self.data_dir)
+        persistence = self.data_dir / "mosquitto"
+        persistence.mkdir(exist_ok=True)
+        # Started as root, mosquitto drops to its own user, which must write the persistence file.
+        chown_tree(persistence, SYSTEM_USER)
+        conf = self.data_dir / "mosquitto.conf"
+        conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence))
+        log.info("starting Mosquitto on 127.0.0.1:%d", self.port)
+        with self.logfile.open("ab") as logf:
+            self._process = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=logf, stderr=logf)
+        process = self._process
+        wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S, is_alive=lambda: process.poll() is None)
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        """Stop the broker cleanly (it writes its persistence file on the way out)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        log.info("stopping Mosquitto")
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def kill(self) -> None:
+        """Kill the broker with SIGKILL, as a crash would (for tests)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()

@@ -1,0 +1,142 @@
+"""A local PostgreSQL + TimescaleDB cluster in a data directory of our own (for `liftbrain up` and tests)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+import psycopg
+
+from stack._process import chown_tree, ensure_reachable_dir, free_port, run_as_prefix, wait_for_port
+
+__all__ = ["LocalPostgres", "postgres_bindir"]
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USER = "postgres"
+SUPERUSER = "postgres"
+START_TIMEOUT_S = 60.0
+# Settings for an embedded, single-machine server. Durable commits stay on: ingest acks after commit.
+SERVER_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "shared_preload_libraries": "timescaledb",
+    "timescaledb.telemetry_level": "off",  # no network here, and no phoning home
+    "max_connections": "100",
+    "shared_buffers": "256MB",
+    "max_wal_size": "2GB",  # bulk replay fills WAL fast; fewer checkpoints mid-ingest
+    "log_min_messages": "warning",
+    "timezone": "UTC",
+}
+
+
+def postgres_bindir() -> Path:
+    """Where initdb/pg_ctl/postgres live: Debian keeps them off the PATH, so ask pg_config or look."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if candidates:
+        return candidates[-1].parent
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RuntimeError("PostgreSQL server binaries not found; run scripts/setup.sh") from exc
+    return Path(out.stdout.strip())
+
+
+class LocalPostgres:
+    """One PostgreSQL cluster under `data_dir`, started on a free loopback port."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, extra_settings: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "pgdata"
+        self.port = port or free_port()
+        self.settings = {**SERVER_SETTINGS, **(extra_settings or {})}
+        self._bindir = postgres_bindir()
+        self._as_user = run_as_prefix(SYSTEM_USER)
+        # Written by the server's own user, so it lives inside the directory that user owns.
+        self.logfile = self.pgdata / "postgres.log"
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        """A libpq URL for `dbname` on this cluster."""
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run([*self._as_user, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
+
+    def init(self) -> bool:
+        """Create the cluster unless it exists; True when it was created now."""
+        if (self.pgdata / "PG_VERSION").exists():
+            return False
+        ensure_reachable_dir(self.data_dir)
+        self.pgdata.mkdir(mode=0o700, exist_ok=True)
+        chown_tree(self.pgdata, SYSTEM_USER)
+        log.info("initdb %s", self.pgdata)
+        self._run(
+            str(self._bindir / "initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        return True
+
+    def start(self) -> None:
+        """Start the server (creating the cluster first if needed) and wait until it accepts connections."""
+        self.init()
+        if self.running():
+            raise RuntimeError(f"a PostgreSQL server already runs on {self.pgdata} (another `liftbrain up`?)")
+        options = " ".join(f"-c {key}={value}" for key, value in self.settings.items())
+        options += f" -p {self.port} -k {self.pgdata}"
+        log.info("starting PostgreSQL on 127.0.0.1:%d", self.port)
+        self._run(
+            str(self._bindir / "pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.logfile),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(START_TIMEOUT_S)),
+            "start",
+        )
+        wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S)
+
+    def running(self) -> bool:
+        """True when a server process runs on this data directory."""
+        status = subprocess.run(
+            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "status"], capture_output=True
+        )
+        return status.returncode == 0
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected, data is safe)."""
+        if not (self.pgdata / "postmaster.pid").exists():
+            return
+        log.info("stopping PostgreSQL")
+        subprocess.run(
+            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "stop", "-m", "fast", "-w"],
+            capture_output=True,
+        )
+
+    def kill(self) -> None:
+        """Stop the server immediately, as a crash would (for tests of recovery)."""
+        subprocess.run(
+            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "stop", "-m", "immediate", "-w"],
+            capture_output=True,
+        )
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create database `name` unless it exists; return its DSN."""
+        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+                conn.execute(sql.encode())
+        return self.dsn(name)
