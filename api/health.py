@@ -8,6 +8,8 @@ from typing import Literal
 import paho.mqtt.client as mqtt
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel
 
 from models.settings import MqttAddress
@@ -27,11 +29,11 @@ class BrokerProbe:
     def reachable(self) -> bool:
         """True when the broker accepts an MQTT connection now."""
         connected = threading.Event()
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
 
-        def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: mqtt.ReasonCode, _p: object) -> None:
+        def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
             if not reason.is_failure:
                 connected.set()
 

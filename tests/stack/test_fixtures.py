@@ -6,6 +6,7 @@ import threading
 
 import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from stack.mosquitto import LocalMosquitto
 
@@ -27,7 +28,7 @@ def test_each_test_gets_a_clean_database(database_url: str) -> None:
 def test_message_round_trips_the_broker(mosquitto: LocalMosquitto, topic_prefix: str) -> None:
     received: list[bytes] = []
     got = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         received.append(msg.payload)

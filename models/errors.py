@@ -1,0 +1,86 @@
+"""The domain error tree. Each carries the HTTP status the API answers with (api/errors.py renders them).
+
+DomainError (500 base; never raised itself for what a user can cause)
++-- BadRequest (400)
++-- Unauthorized (401)
++-- Forbidden (403)
++-- NotFound (404)    also for another tenant's object, so existence does not leak
++-- Conflict (409)
++-- PreconditionFailed (412)
++-- PayloadTooLarge (413)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "Unauthorized",
+]
+
+
+class DomainError(Exception):
+    """Base of every error the API answers with; `status` is the HTTP status."""
+
+    status: ClassVar[int] = 500
+    error: ClassVar[str] = "internal_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class BadRequest(DomainError):
+    """The request cannot be carried out as asked."""
+
+    status = 400
+    error = "bad_request"
+
+
+class Unauthorized(DomainError):
+    """No valid API key."""
+
+    status = 401
+    error = "unauthorized"
+
+
+class Forbidden(DomainError):
+    """The key is valid but its role may not do this."""
+
+    status = 403
+    error = "forbidden"
+
+
+class NotFound(DomainError):
+    """No such object, or not one this caller may see."""
+
+    status = 404
+    error = "not_found"
+
+
+class Conflict(DomainError):
+    """The change clashes with what exists."""
+
+    status = 409
+    error = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """The object changed since the caller read it (If-Match)."""
+
+    status = 412
+    error = "precondition_failed"
+
+
+class PayloadTooLarge(DomainError):
+    """The request body is over the limit."""
+
+    status = 413
+    error = "payload_too_large"
