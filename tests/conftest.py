@@ -10,12 +10,31 @@ import itertools
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from uuid import UUID
 
 import psycopg
 import pytest
 
+from models import (
+    api_keys,
+    components,
+    contracts,
+    crews,
+    lifecycle,
+    manufacturers,
+    organizations,
+    sites,
+    suppliers,
+    unit_models,
+    units,
+    work_orders,
+)
+from models.db import Connection, connect
 from models.migrate import migrate
+from models.tenancy import Role, TenantScope
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 
@@ -83,3 +102,114 @@ def own_mosquitto() -> Iterator[LocalMosquitto]:
 def topic_prefix(request: pytest.FixtureRequest) -> str:
     """A topic prefix no other test publishes under."""
     return f"lbtest/{request.node.name[:40]}/{next(_db_numbers)}/v1".replace("[", "_").replace("]", "_")
+
+
+# --- The lifecycle registry: a small fleet with one organisation of every role, and a key for each. ---
+
+FLEET_T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Fleet:
+    """What `fleet` seeded: unit A1 is Acme's, maintained by Mx with crew X1 on work order wo_a1; B1 is Borealis',
+    maintained by My; `keys` maps each role to a key whose organisation is on the A1 side."""
+
+    unit_a1: str = "A1"
+    unit_b1: str = "B1"
+    keys: dict[Role, str] = field(default_factory=dict)
+    other_keys: dict[Role, str] = field(default_factory=dict)
+    ids: dict[str, UUID] = field(default_factory=dict)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[Connection]:
+    """A connection to the test's database; committed when the test passes."""
+    with connect(database_url) as connection:
+        yield connection
+        connection.commit()
+
+
+def seed_fleet(conn: Connection) -> Fleet:
+    """Two makes, two maintainers, a crew each, one unit per make, one work order, keys for every role."""
+    fleet = Fleet()
+    ids = fleet.ids
+    platform = organizations.create_organization(conn, name="Platform", kind="platform")
+    for side, (make, maintainer) in {"a": ("Acme", "Mx"), "b": ("Borealis", "My")}.items():
+        make_org = organizations.create_organization(conn, name=f"{make} Org", kind="manufacturer")
+        maint_org = organizations.create_organization(conn, name=maintainer, kind="maintainer")
+        maker = manufacturers.create_manufacturer(conn, name=make, organization_id=make_org.id)
+        model = unit_models.create_unit_model(
+            conn,
+            manufacturer_id=maker.id,
+            name=f"{make} 1000",
+            capacity_kg=1000,
+            rated_speed_mps=1.75,
+            drive_type="traction_gearless",
+        )
+        site = sites.create_site(conn, name=f"{make} Tower", address=f"{side} street 1", city="Shanghai")
+        unit_id = side.upper() + "1"
+        units.create_unit(
+            conn,
+            unit_id=unit_id,
+            serial=f"SN-{unit_id}",
+            registration_code=f"REG-{unit_id}",
+            model_id=model.id,
+            site_id=site.id,
+            floors=12,
+            building="North",
+        )
+        contracts.create_contract(conn, unit_id=unit_id, maintainer_id=maint_org.id, starts_on=date(2024, 1, 1))
+        crew = crews.create_crew(conn, scope=TenantScope.internal(), maintainer_id=maint_org.id, name=f"{side} crew")
+        order = work_orders.create_work_order(
+            conn,
+            scope=TenantScope.internal(),
+            order=work_orders.WorkOrderCreate(unit_id=unit_id, kind="corrective", title="door fault"),
+        )
+        work_orders.update_work_order(
+            conn,
+            scope=TenantScope.internal(),
+            work_order_id=order.id,
+            changes=work_orders.WorkOrderUpdate(crew_id=crew.id),
+            expected_version=None,
+        )
+        lifecycle.append_record(
+            conn, unit_id=unit_id, kind="factory_build", occurred_at=FLEET_T0, data={"line": 3}, actor=make
+        )
+        ids.update(
+            {
+                f"make_org_{side}": make_org.id,
+                f"maint_org_{side}": maint_org.id,
+                f"manufacturer_{side}": maker.id,
+                f"model_{side}": model.id,
+                f"site_{side}": site.id,
+                f"crew_{side}": crew.id,
+                f"wo_{side}": order.id,
+            }
+        )
+        keyring = fleet.keys if side == "a" else fleet.other_keys
+        for role, org, crew_id in (
+            (Role.MANUFACTURER, make_org.id, None),
+            (Role.MAINTAINER, maint_org.id, None),
+            (Role.CREW, maint_org.id, crew.id),
+            (Role.DEVICE, make_org.id, None),
+        ):
+            keyring[role] = api_keys.create_api_key(
+                conn, name=f"{role} {side}", role=role, organization_id=org, crew_id=crew_id
+            )[1]
+    supplier = suppliers.create_supplier(conn, name="Brakes Ltd")
+    batch = components.create_batch(
+        conn, supplier_id=supplier.id, component_type="brake", lot="L-1", produced_on=date(2023, 12, 1)
+    )
+    ids.update({"platform": platform.id, "supplier": supplier.id, "batch": batch.id})
+    fleet.keys[Role.ADMIN] = api_keys.create_api_key(conn, name="admin", role=Role.ADMIN, organization_id=platform.id)[
+        1
+    ]
+    return fleet
+
+
+@pytest.fixture
+def fleet(conn: Connection) -> Fleet:
+    """The seeded fleet, committed."""
+    seeded = seed_fleet(conn)
+    conn.commit()
+    return seeded

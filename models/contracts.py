@@ -1,0 +1,68 @@
+"""Maintenance contracts: a maintainer sees and services the units it holds a current contract for."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict
+
+from models.db import Connection
+from models.errors import BadRequest
+from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.sqlerrors import translate_errors
+from models.tenancy import TenantScope, Visibility
+from models.types import UnitId
+
+__all__ = ["Contract", "ContractCreate", "create_contract", "list_contracts"]
+
+_COLUMNS = "id, unit_id, maintainer_id, starts_on, ends_on, created_at"
+
+
+class ContractCreate(BaseModel):
+    """A new contract."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit_id: UnitId
+    maintainer_id: UUID
+    starts_on: date
+    ends_on: date | None = None
+
+
+class Contract(ContractCreate):
+    """A stored contract."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: UUID
+    created_at: datetime
+
+
+def create_contract(
+    conn: Connection, *, unit_id: str, maintainer_id: UUID, starts_on: date, ends_on: date | None = None
+) -> Contract:
+    """Give a maintainer (an organisation of kind maintainer) a contract for a unit."""
+    kind = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": maintainer_id}).fetchone()
+    if kind is not None and kind["kind"] != "maintainer":
+        raise BadRequest("a contract's maintainer must be an organisation of kind maintainer")
+    query = (
+        "INSERT INTO maintenance_contracts (unit_id, maintainer_id, starts_on, ends_on)"
+        f" VALUES (%(unit_id)s, %(maintainer_id)s, %(starts_on)s, %(ends_on)s) RETURNING {_COLUMNS}"
+    )
+    params = {"unit_id": unit_id, "maintainer_id": maintainer_id, "starts_on": starts_on, "ends_on": ends_on}
+    with translate_errors():
+        return fetch_one(conn, query, params, model=Contract, what="contract")
+
+
+def list_contracts(
+    conn: Connection, *, scope: TenantScope, page: PageParams, unit_id: str | None = None
+) -> Page[Contract]:
+    """Contracts the scope may see (a maintainer: its own), newest first."""
+    own: sql.Composable = sql.SQL("TRUE")
+    if scope.visibility in (Visibility.CONTRACT, Visibility.CREW):
+        own = sql.SQL("maintainer_id = {}").format(sql.Literal(scope.organization_id))
+    query = sql.SQL(
+        f"SELECT {_COLUMNS} FROM maintenance_contracts WHERE {{visible}} AND {{own}}"
+        " AND (%(u)s::text IS NULL OR unit_id = %(u)s) ORDER BY starts_on DESC, id"
+    ).format(visible=scope.units_predicate("unit_id"), own=own)
+    return fetch_page(conn, query, {"u": unit_id}, model=Contract, page=page)

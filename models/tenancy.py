@@ -1,0 +1,124 @@
+"""Tenancy as a type: which units a caller may see, required by every query that reads tenant data.
+
+A `TenantScope` comes only from API-key resolution (`models.api_keys.resolve_key`) or, for the platform's
+own jobs (brain, simulators, CLI), from `TenantScope.internal()`. Queries turn it into a SQL predicate on a
+unit id column; a unit outside the predicate does not exist for that caller (the API answers 404).
+
+Adding a role (supplier, regulator...) means adding a `Role`, its `Visibility` and, if new, that
+visibility's predicate below; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+from psycopg import sql
+
+__all__ = ["ROLE_ORG_KIND", "ROLE_VISIBILITY", "Role", "TenantScope", "Visibility"]
+
+
+class Role(StrEnum):
+    """What an API key is for."""
+
+    ADMIN = "admin"
+    MANUFACTURER = "manufacturer"
+    MAINTAINER = "maintainer"
+    CREW = "crew"
+    DEVICE = "device"
+
+
+class Visibility(StrEnum):
+    """Which units a role's organisation sees."""
+
+    ALL = "all"
+    MAKE = "make"  # units whose manufacturer belongs to the organisation
+    CONTRACT = "contract"  # units the organisation holds a current maintenance contract for
+    CREW = "crew"  # units of the crew's own work orders
+    NONE = "none"
+
+
+ROLE_VISIBILITY: dict[Role, Visibility] = {
+    Role.ADMIN: Visibility.ALL,
+    Role.MANUFACTURER: Visibility.MAKE,
+    Role.MAINTAINER: Visibility.CONTRACT,
+    Role.CREW: Visibility.CREW,
+    Role.DEVICE: Visibility.NONE,
+}
+
+# The organisation kind a key of each role must belong to (None: any).
+ROLE_ORG_KIND: dict[Role, str | None] = {
+    Role.ADMIN: "platform",
+    Role.MANUFACTURER: "manufacturer",
+    Role.MAINTAINER: "maintainer",
+    Role.CREW: "maintainer",
+    Role.DEVICE: None,
+}
+
+_ISSUER = object()
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """The units one caller may see. Build with `internal()` or get one from `resolve_key`."""
+
+    visibility: Visibility
+    organization_id: UUID | None = None
+    crew_id: UUID | None = None
+    issuer: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.issuer is not _ISSUER:
+            raise TypeError("a TenantScope comes from API-key resolution or TenantScope.internal()")
+
+    @classmethod
+    def internal(cls) -> TenantScope:
+        """The platform's own view (jobs, CLI, simulators): every unit."""
+        return cls(Visibility.ALL, issuer=_ISSUER)
+
+    @classmethod
+    def _issue(cls, role: Role, organization_id: UUID, crew_id: UUID | None) -> TenantScope:
+        """For models.api_keys only: the scope of a resolved key."""
+        return cls(ROLE_VISIBILITY[role], organization_id, crew_id, issuer=_ISSUER)
+
+    @property
+    def sees_everything(self) -> bool:
+        """True for the platform view (admins and internal jobs)."""
+        return self.visibility is Visibility.ALL
+
+    def units_predicate(self, unit_column: str) -> sql.Composable:
+        """A SQL condition true for the rows whose `unit_column` names a unit this scope may see."""
+        column = sql.Identifier(*unit_column.split("."))
+        org = sql.Literal(self.organization_id)
+        match self.visibility:
+            case Visibility.ALL:
+                return sql.SQL("TRUE")
+            case Visibility.MAKE:
+                query = (
+                    "{col} IN (SELECT u.id FROM units u JOIN manufacturers m ON m.id = u.manufacturer_id"
+                    " WHERE m.organization_id = {org})"
+                )
+                return sql.SQL(query).format(col=column, org=org)
+            case Visibility.CONTRACT:
+                query = (
+                    "{col} IN (SELECT c.unit_id FROM maintenance_contracts c WHERE c.maintainer_id = {org}"
+                    " AND c.starts_on <= current_date AND (c.ends_on IS NULL OR c.ends_on >= current_date))"
+                )
+                return sql.SQL(query).format(col=column, org=org)
+            case Visibility.CREW:
+                query = "{col} IN (SELECT w.unit_id FROM work_orders w WHERE w.crew_id = {crew})"
+                return sql.SQL(query).format(col=column, crew=sql.Literal(self.crew_id))
+            case Visibility.NONE:
+                return sql.SQL("FALSE")
+
+    def manufacturers_predicate(self, manufacturer_column: str) -> sql.Composable:
+        """A SQL condition true when `manufacturer_column` names a manufacturer this scope may build for."""
+        if self.visibility is Visibility.ALL:
+            return sql.SQL("TRUE")
+        if self.visibility is not Visibility.MAKE:
+            return sql.SQL("FALSE")
+        query = "{col} IN (SELECT m.id FROM manufacturers m WHERE m.organization_id = {org})"
+        return sql.SQL(query).format(
+            col=sql.Identifier(*manufacturer_column.split(".")), org=sql.Literal(self.organization_id)
+        )

@@ -1,0 +1,241 @@
+"""Work orders: alarm -> work order -> crew -> repair / part swap -> verification.
+
+Versioned for optimistic concurrency: every change bumps `version`, which the API hands out as the ETag.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from models.db import Connection
+from models.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.sqlerrors import translate_errors
+from models.tenancy import TenantScope, Visibility
+from models.types import JsonObject, LongText, Text, Timestamp, UnitId
+from models.units import require_visible_unit
+
+__all__ = [
+    "TRANSITIONS",
+    "WorkOrder",
+    "WorkOrderCreate",
+    "WorkOrderKind",
+    "WorkOrderStatus",
+    "WorkOrderUpdate",
+    "create_work_order",
+    "get_work_order",
+    "list_work_orders",
+    "update_work_order",
+]
+
+_COLUMNS = (
+    "id, unit_id, maintainer_id, crew_id, kind, status, priority, title, description, source, source_ref,"
+    " due_at, completed_at, verified_at, verification, version, created_at, updated_at"
+)
+
+
+class WorkOrderKind(StrEnum):
+    """Why the work is done."""
+
+    CORRECTIVE = "corrective"
+    PREVENTIVE = "preventive"
+    INSPECTION = "inspection"
+    MODERNIZATION = "modernization"
+
+
+class WorkOrderStatus(StrEnum):
+    """Where the work order is in the loop."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    VERIFIED = "verified"
+    CANCELLED = "cancelled"
+
+
+S = WorkOrderStatus
+# A failed verification sends done work back to in_progress; verified and cancelled are final.
+TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    S.OPEN: frozenset({S.ASSIGNED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.OPEN, S.IN_PROGRESS, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.DONE, S.CANCELLED}),
+    S.DONE: frozenset({S.VERIFIED, S.IN_PROGRESS}),
+    S.VERIFIED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# What a crew may do to its own work orders: the work itself, not planning or verification.
+CREW_STATUSES = frozenset({S.IN_PROGRESS, S.DONE})
+
+Priority = Annotated[StrictInt, Field(ge=1, le=5, description="1 is most urgent")]
+
+
+class WorkOrderCreate(BaseModel):
+    """A new work order; the maintainer defaults to the unit's current contract holder."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit_id: UnitId
+    kind: WorkOrderKind
+    title: Text
+    description: LongText | None = None
+    priority: Priority = 3
+    maintainer_id: UUID | None = None
+    due_at: Timestamp | None = None
+    source_ref: Text | None = Field(None, description="The alarm this work order answers, if any")
+
+
+class WorkOrderUpdate(BaseModel):
+    """Changes to a work order; status moves along TRANSITIONS."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: WorkOrderStatus | None = None
+    crew_id: UUID | None = None
+    priority: Priority | None = None
+    due_at: Timestamp | None = None
+    verification: JsonObject | None = None
+
+
+class WorkOrder(BaseModel):
+    """A stored work order."""
+
+    id: UUID
+    unit_id: str
+    maintainer_id: UUID
+    crew_id: UUID | None
+    kind: WorkOrderKind
+    status: WorkOrderStatus
+    priority: int
+    title: str
+    description: str | None
+    source: str
+    source_ref: str | None
+    due_at: datetime | None
+    completed_at: datetime | None
+    verified_at: datetime | None
+    verification: dict[str, Any] | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _visible(scope: TenantScope) -> sql.Composable:
+    match scope.visibility:
+        case Visibility.ALL:
+            return sql.SQL("TRUE")
+        case Visibility.CONTRACT:
+            return sql.SQL("maintainer_id = {}").format(sql.Literal(scope.organization_id))
+        case Visibility.CREW:
+            return sql.SQL("crew_id = {}").format(sql.Literal(scope.crew_id))
+        case _:
+            return sql.SQL("FALSE")
+
+
+def _current_maintainer(conn: Connection, unit_id: str) -> UUID:
+    row = conn.execute(
+        "SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND starts_on <= current_date"
+        " AND (ends_on IS NULL OR ends_on >= current_date) ORDER BY starts_on DESC LIMIT 1",
+        {"u": unit_id},
+    ).fetchone()
+    if row is None:
+        raise BadRequest(f"unit {unit_id} has no current maintenance contract; name the maintainer")
+    maintainer = row["maintainer_id"]
+    assert isinstance(maintainer, UUID)
+    return maintainer
+
+
+def create_work_order(
+    conn: Connection, *, scope: TenantScope, order: WorkOrderCreate, source: str = "manual"
+) -> WorkOrder:
+    """Open a work order on a unit the scope may see; a maintainer opens them only for itself."""
+    require_visible_unit(conn, scope=scope, unit_id=order.unit_id)
+    maintainer_id = order.maintainer_id
+    if scope.visibility is not Visibility.ALL:
+        if maintainer_id not in (None, scope.organization_id):
+            raise NotFound("no such maintainer")
+        maintainer_id = scope.organization_id
+    if maintainer_id is None:
+        maintainer_id = _current_maintainer(conn, order.unit_id)
+    query = (
+        "INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, description, source, source_ref,"
+        " due_at) VALUES (%(unit_id)s, %(maintainer_id)s, %(kind)s, %(priority)s, %(title)s, %(description)s,"
+        f" %(source)s, %(source_ref)s, %(due_at)s) RETURNING {_COLUMNS}"
+    )
+    params = {**order.model_dump(), "maintainer_id": maintainer_id, "kind": str(order.kind), "source": source}
+    with translate_errors():
+        return fetch_one(conn, query, params, model=WorkOrder, what="work order")
+
+
+def get_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID) -> WorkOrder:
+    """One work order the scope may see, or NotFound."""
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(scope))
+    return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
+
+
+def list_work_orders(
+    conn: Connection,
+    *,
+    scope: TenantScope,
+    page: PageParams,
+    unit_id: str | None = None,
+    status: WorkOrderStatus | None = None,
+) -> Page[WorkOrder]:
+    """Work orders the scope may see, newest first, optionally of one unit or status."""
+    query = sql.SQL(
+        f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND (%(u)s::text IS NULL OR unit_id = %(u)s)"
+        " AND (%(status)s::text IS NULL OR status = %(status)s) ORDER BY created_at DESC, id"
+    ).format(_visible(scope))
+    return fetch_page(conn, query, {"u": unit_id, "status": status}, model=WorkOrder, page=page)
+
+
+def _check_change(conn: Connection, scope: TenantScope, current: WorkOrder, values: dict[str, Any]) -> None:
+    if scope.visibility is Visibility.CREW and (set(values) - {"status"} or values["status"] not in CREW_STATUSES):
+        raise BadRequest("a crew may only start or finish its work orders")
+    status = values.get("status")
+    if status is not None and status != current.status and status not in TRANSITIONS[current.status]:
+        raise Conflict(f"a work order cannot go from {current.status} to {status}")
+    crew_id = values.get("crew_id")
+    if crew_id is not None:
+        crew = conn.execute("SELECT maintainer_id FROM crews WHERE id = %(id)s", {"id": crew_id}).fetchone()
+        if crew is None or crew["maintainer_id"] != current.maintainer_id:
+            raise NotFound("no such crew at this work order's maintainer")
+
+
+def update_work_order(
+    conn: Connection, *, scope: TenantScope, work_order_id: UUID, changes: WorkOrderUpdate, expected_version: int | None
+) -> WorkOrder:
+    """Apply `changes`; PreconditionFailed when `expected_version` is given and the work order moved on."""
+    values: dict[str, Any] = changes.model_dump(exclude_unset=True)
+    if not values:
+        raise BadRequest("nothing to change")
+    current = get_work_order(conn, scope=scope, work_order_id=work_order_id)
+    if expected_version is not None and current.version != expected_version:
+        raise PreconditionFailed("the work order changed since it was read; fetch it again")
+    _check_change(conn, scope, current, values)
+    if values.get("crew_id") is not None and current.status is S.OPEN and "status" not in values:
+        values["status"] = S.ASSIGNED
+    if "verification" in values and values["verification"] is not None:
+        values["verification"] = Jsonb(values["verification"])
+    stamps = {S.DONE: "completed_at", S.VERIFIED: "verified_at"}
+    extra: sql.Composable = sql.SQL("")
+    if values.get("status") in stamps:
+        extra = sql.SQL(", {} = clock_timestamp()").format(sql.Identifier(stamps[values["status"]]))
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values
+    )
+    query = sql.SQL(
+        "UPDATE work_orders SET {assignments}{extra}, version = version + 1, updated_at = clock_timestamp()"
+        f" WHERE id = %(_id)s AND version = %(_version)s RETURNING {_COLUMNS}"
+    ).format(assignments=assignments, extra=extra)
+    params = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
+    with translate_errors():
+        row = conn.execute(query, {**params, "_id": work_order_id, "_version": current.version}).fetchone()
+    if row is None:
+        raise PreconditionFailed("the work order changed concurrently; fetch it again")
+    return WorkOrder.model_validate(row)
