@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     ingest_max_future_seconds: float = 300.0
     ingest_max_past_days: float = 3650.0
 
+    # /health and /metrics of the worker processes (0 disables).
+    ingest_http_port: int = 9101
+    brain_http_port: int = 9102
+
     telemetry_retention_days: int = 400
 
     @field_validator("database_url")

@@ -1,0 +1,1 @@
+"""Brain jobs: one module per job, each exposing `run(conn, *, now, settings)`."""

@@ -1,0 +1,93 @@
+"""`liftbrain brain`: runs the analytics jobs on a schedule (APScheduler).
+
+Each run takes a Postgres advisory lock named after the job, so several brain replicas never run the same
+job at once; a job that fails is logged and retried at its next run, never stopping the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from brain.jobs import retention
+from models.probes import serve_probes
+from models.settings import Settings
+
+__all__ = ["JOBS", "Job", "run", "run_job"]
+
+log = logging.getLogger(__name__)
+
+JobFunction = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A scheduled job: its name (also its lock), function and interval."""
+
+    name: str
+    function: JobFunction
+    every_seconds: int
+
+
+JOBS: tuple[Job, ...] = (Job("retention", retention.run, every_seconds=3600),)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"liftbrain-job:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def run_job(dsn: str, job: Job, settings: Settings) -> bool:
+    """Run `job` once if no other replica is running it; True when it ran and committed."""
+    with psycopg.connect(dsn, application_name=f"liftbrain-brain-{job.name}") as conn:
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(job.name),)).fetchone()
+        conn.commit()
+        if not locked or not locked[0]:
+            log.info("job %s is running elsewhere; skipped", job.name)
+            return False
+        try:
+            job.function(conn, now=datetime.now(UTC), settings=settings)
+            conn.commit()
+            return True
+        except Exception:
+            conn.rollback()
+            log.exception("job %s failed; it runs again at its next interval", job.name)
+            return False
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(job.name),))
+            conn.commit()
+
+
+def run(settings: Settings) -> int:
+    """Schedule every job and run until SIGTERM or SIGINT."""
+    dsn = settings.require_database_url()
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    for job in JOBS:
+        kwargs: dict[str, Any] = {"dsn": dsn, "job": job, "settings": settings}
+        scheduler.add_job(run_job, "interval", seconds=job.every_seconds, kwargs=kwargs, id=job.name,
+                          next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
+    scheduler.start()
+    probes = serve_probes(settings.api_host, settings.brain_http_port, lambda: {"scheduler": scheduler.running})
+    log.info("brain scheduler running %d job(s): %s", len(JOBS), ", ".join(j.name for j in JOBS))
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    if probes is not None:
+        probes.shutdown()
+    return 0

@@ -1,0 +1,164 @@
+"""The writer thread: collects deliveries into batches, commits them, then acknowledges them.
+
+When the database is slow or down the writer keeps retrying the same batch and acks nothing; the broker's
+in-flight window then fills and it holds further messages in our persistent session (backpressure).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from ingest import metrics
+from ingest.batch import BatchResult, KnownUnits, write_batch
+from ingest.consumer import Delivery
+
+__all__ = ["BatchPolicy", "BatchWriter"]
+
+log = logging.getLogger(__name__)
+
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 10.0
+# Bounds a batch by rows too: one message may carry up to 2,000 samples.
+MAX_BATCH_ROWS = 50_000
+# How often the idle writer wakes up to check for a stop request.
+IDLE_POLL_S = 0.25
+# Progress lines: one per interval while messages flow.
+PROGRESS_INTERVAL_S = 30.0
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """When a batch is full: this many messages, or this long after its first message arrived."""
+
+    max_messages: int
+    max_seconds: float
+
+
+Acker = Callable[[Sequence[Delivery]], int]
+Committed = Callable[[Sequence[Delivery], BatchResult], None]
+
+
+class BatchWriter:
+    """Runs in its own thread: deliveries -> committed rows -> acks."""
+
+    def __init__(
+        self,
+        dsn: str,
+        deliveries: queue.Queue[Delivery],
+        *,
+        ack: Acker,
+        policy: BatchPolicy,
+        known_units: KnownUnits,
+        on_committed: Committed | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self.deliveries = deliveries
+        self.policy = policy
+        self.known_units = known_units
+        self.database_ok = threading.Event()
+        self.totals = BatchResult()
+        self._ack = ack
+        self._on_committed = on_committed
+        self._stop = threading.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the batch in hand (commit and ack it), then stop; queued messages stay unacked."""
+        self._stop.set()
+        self._thread.join(timeout)
+        if self._conn is not None:
+            self._conn.close()
+
+    def _collect(self) -> list[Delivery]:
+        try:
+            first = self.deliveries.get(timeout=IDLE_POLL_S)
+        except queue.Empty:
+            return []
+        batch, rows = [first], len(getattr(first.parsed, "telemetry", ()))
+        deadline = time.monotonic() + self.policy.max_seconds
+        while len(batch) < self.policy.max_messages and rows < MAX_BATCH_ROWS:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self.deliveries.get(timeout=remaining) if remaining > 0 else self.deliveries.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(item)
+            rows += len(getattr(item.parsed, "telemetry", ()))
+        return batch
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            # Durable commits (synchronous_commit on): a message is acked only once its rows survive a crash.
+            self._conn = psycopg.connect(self.dsn, connect_timeout=10, application_name="liftbrain-ingest")
+            self._conn.execute("SET synchronous_commit = on")
+            self._conn.commit()
+        return self._conn
+
+    def _write(self, batch: list[Delivery]) -> BatchResult | None:
+        """Commit the batch, retrying while the database is unavailable; None when stopped meanwhile."""
+        delay = RETRY_MIN_S
+        while True:
+            try:
+                result = write_batch(self._connection(), [d.parsed for d in batch], self.known_units)
+                self.database_ok.set()
+                return result
+            except psycopg.Error as exc:
+                self.database_ok.clear()
+                metrics.DB_RETRIES.inc()
+                log.warning("batch of %d messages not committed (%s: %s); retrying in %.1fs, nothing acked",
+                            len(batch), type(exc).__name__, str(exc).strip()[:200], delay)  # fmt: skip
+            except Exception:  # a bug: keep the messages (unacked) and say so loudly
+                self.database_ok.clear()
+                metrics.DB_RETRIES.inc()
+                log.exception("unexpected error writing a batch; retrying in %.1fs, nothing acked", delay)
+            if self._conn is not None:
+                self._conn.close()
+            self.known_units.forget()
+            if self._stop.wait(delay):
+                return None
+            delay = min(delay * 2, RETRY_MAX_S)
+
+    def _run(self) -> None:
+        last_progress = time.monotonic()
+        while not self._stop.is_set():
+            batch = self._collect()
+            metrics.QUEUE_DEPTH.set(self.deliveries.qsize())
+            if not batch:
+                continue
+            result = self._write(batch)
+            if result is None:
+                return
+            self._ack(batch)
+            self._record(batch, result)
+            if self._on_committed is not None:
+                self._on_committed(batch, result)
+            if time.monotonic() - last_progress >= PROGRESS_INTERVAL_S:
+                last_progress = time.monotonic()
+                t = self.totals
+                log.info("committed %d messages, %d telemetry rows (%d new), %d events, %d dead letters so far",
+                         t.messages, t.telemetry_rows, t.telemetry_new, t.events_new, t.dead_lettered)  # fmt: skip
+
+    def _record(self, batch: list[Delivery], result: BatchResult) -> None:
+        self.totals.add(result)
+        now = time.time()
+        for delivery in batch:
+            metrics.COMMIT_LATENCY.observe(now - delivery.parsed.received_at.timestamp())
+        metrics.BATCH_MESSAGES.observe(len(batch))
+        metrics.MESSAGES_WRITTEN.inc(result.messages - result.dead_lettered)
+        metrics.MESSAGES_DEAD_LETTERED.inc(result.dead_lettered)
+        metrics.ROWS_WRITTEN.labels(table="telemetry").inc(result.telemetry_new)
+        metrics.ROWS_WRITTEN.labels(table="events").inc(result.events_new)
+        metrics.ROWS_DUPLICATE.inc(result.telemetry_rows - result.telemetry_new)
