@@ -1,0 +1,125 @@
+"""Ground truth as JSON lines: every emitted event with its cause, and every degradation with its timeline.
+
+A detection job is scored against this file: which unit, which component (serial and batch), what started
+when, when it failed (if it did within the run) and which event code the unit published then.
+- kind "fault" / "event" / "alarm": one line per published event message (`event_at` is its `ts`).
+- kind "degradation": one line per wear process under way during the run, written when the run ends;
+  `event_code`/`event_at` are set when it failed within the run and the failure raised an event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+import msgspec
+import numpy as np
+
+from models.contract import EVENT_CATALOGUE
+from simulators.degradation import PROCESSES
+from simulators.engine import Incident, Simulation
+from simulators.fleet import Fleet
+from simulators.messages import to_datetime
+
+__all__ = ["Label", "LabelWriter", "read_labels"]
+
+
+class Label(msgspec.Struct, omit_defaults=True):
+    """One ground-truth record."""
+
+    kind: str
+    unit_id: str
+    cause: str
+    onset_at: datetime
+    component_type: str | None = None
+    component_serial: str | None = None
+    batch_lot: str | None = None
+    batch_defective: bool | None = None
+    event_code: str | None = None
+    event_at: datetime | None = None
+    predicted_failure_at: datetime | None = None
+    failure_at: datetime | None = None
+    repaired_at: datetime | None = None
+
+
+def _component(fleet: Fleet, unit: int, component_type: str | None) -> dict[str, object]:
+    if component_type is None:
+        return {}
+    part = fleet.components[unit][component_type]
+    return {
+        "component_type": component_type,
+        "component_serial": part.serial,
+        "batch_lot": part.batch.lot,
+        "batch_defective": part.batch.defective,
+    }
+
+
+def _optional_time(ts: float) -> datetime | None:
+    return to_datetime(ts) if np.isfinite(ts) else None
+
+
+class LabelWriter:
+    """Appends labels to a JSONL file as the run goes (degradations at the end)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: IO[bytes] = path.open("wb")
+        self._encoder = msgspec.json.Encoder()
+        self.count = 0
+
+    def _write(self, label: Label) -> None:
+        self._file.write(self._encoder.encode(label) + b"\n")
+        self.count += 1
+
+    def incident(self, fleet: Fleet, incident: Incident) -> None:
+        """Record a published event with its cause."""
+        at = to_datetime(incident.ts)
+        self._write(
+            Label(
+                kind=EVENT_CATALOGUE[incident.code].category.value,
+                unit_id=fleet.unit_ids[incident.unit],
+                cause=incident.cause,
+                onset_at=at,
+                event_code=incident.code,
+                event_at=at,
+                **_component(fleet, incident.unit, incident.component_type),  # type: ignore[arg-type]
+            )
+        )
+
+    def degradations(self, sim: Simulation, *, until: float) -> None:
+        """Record every wear process that had started by `until` (epoch seconds)."""
+        fleet = sim.fleet
+        for p, process in enumerate(PROCESSES):
+            for u in np.flatnonzero(fleet.onset[p] <= until):
+                failed = float(sim.failed_at[p, u])
+                emitted = process.failure_event is not None and np.isfinite(failed)
+                self._write(
+                    Label(
+                        kind="degradation",
+                        unit_id=fleet.unit_ids[u],
+                        cause=process.cause,
+                        onset_at=to_datetime(float(fleet.onset[p, u])),
+                        event_code=process.failure_event if emitted else None,
+                        event_at=_optional_time(failed) if emitted else None,
+                        predicted_failure_at=to_datetime(float(fleet.onset[p, u] + fleet.ttf_s[p, u])),
+                        failure_at=_optional_time(failed),
+                        repaired_at=_optional_time(float(sim.repaired_at[p, u])),
+                        **_component(fleet, int(u), process.component_type),  # type: ignore[arg-type]
+                    )
+                )
+
+    def flush(self) -> None:
+        """Push written labels to the file (a live run's labels are readable while it runs)."""
+        self._file.flush()
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self._file.close()
+
+
+def read_labels(path: Path) -> list[Label]:
+    """Every label in a labels file."""
+    decoder = msgspec.json.Decoder(Label)
+    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line]
