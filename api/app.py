@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
 from api.errors import install_error_handlers
+from api.routers import ROUTERS
 from models.db import open_pool
 from models.settings import Settings
 
@@ -54,4 +55,6 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

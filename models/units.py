@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ __all__ = [
     "Installation",
     "Unit",
     "UnitCreate",
+    "UnitStatus",
     "UnitUpdate",
     "create_unit",
     "get_unit",
@@ -28,6 +30,19 @@ __all__ = [
     "require_visible_unit",
     "update_unit",
 ]
+
+
+class UnitStatus(StrEnum):
+    """Where the unit is in its life; lifecycle records move it on."""
+
+    REGISTERED = "registered"
+    BUILT = "built"
+    SHIPPED = "shipped"
+    INSTALLED = "installed"
+    IN_SERVICE = "in_service"
+    OUT_OF_SERVICE = "out_of_service"
+    DECOMMISSIONED = "decommissioned"
+
 
 Floors = Annotated[StrictInt, Field(ge=2, le=250)]
 
@@ -76,7 +91,7 @@ class Unit(BaseModel):
     city: str | None
     building: str | None
     floors: int | None
-    status: str
+    status: UnitStatus
     auto_registered: bool
     online: bool
     last_seen: datetime | None
@@ -153,7 +168,7 @@ def list_units(
     *,
     scope: TenantScope,
     page: PageParams,
-    status: str | None = None,
+    status: UnitStatus | None = None,
     manufacturer_id: UUID | None = None,
     site_id: UUID | None = None,
 ) -> Page[Unit]:

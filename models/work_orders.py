@@ -32,6 +32,7 @@ __all__ = [
     "create_work_order",
     "get_work_order",
     "list_work_orders",
+    "require_unit_work_order",
     "update_work_order",
 ]
 
@@ -176,6 +177,12 @@ def get_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID)
     """One work order the scope may see, or NotFound."""
     query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(scope))
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
+
+
+def require_unit_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID, unit_id: str) -> None:
+    """NotFound unless the work order is visible to the scope and belongs to the unit."""
+    if get_work_order(conn, scope=scope, work_order_id=work_order_id).unit_id != unit_id:
+        raise NotFound("no such work order on this unit")
 
 
 def list_work_orders(

@@ -1,0 +1,39 @@
+"""One router per resource; `ROUTERS` is what the app includes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routers.api_keys import router as api_keys
+from api.routers.components import router as components
+from api.routers.contracts import router as contracts
+from api.routers.crews import router as crews
+from api.routers.lifecycle import router as lifecycle
+from api.routers.manufacturers import router as manufacturers
+from api.routers.organizations import router as organizations
+from api.routers.sites import router as sites
+from api.routers.suppliers import router as suppliers
+from api.routers.telemetry import router as telemetry
+from api.routers.traceability import router as traceability
+from api.routers.unit_models import router as unit_models
+from api.routers.units import router as units
+from api.routers.work_orders import router as work_orders
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    organizations,
+    manufacturers,
+    suppliers,
+    unit_models,
+    components,
+    sites,
+    units,
+    lifecycle,
+    telemetry,
+    traceability,
+    contracts,
+    crews,
+    work_orders,
+    api_keys,
+)

@@ -1,0 +1,102 @@
+"""A unit's lifecycle: its hash-chained records, their verification, part replacements, and the merged timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, ConfigDict
+
+from api.auth import Principal, Scope, require
+from api.deps import Conn
+from api.export import CSV_RESPONSE, ExportFormat, Format, export
+from api.params import Paging, UnitIdPath
+from models import lifecycle, part_replacements, timeline, units, work_orders
+from models.errors import BadRequest
+from models.lifecycle import ChainReport, LifecycleKind, LifecycleRecord
+from models.part_replacements import PartReplacement
+from models.queries import Page
+from models.timeline import TimelineSource
+from models.types import JsonObject, Timestamp
+
+router = APIRouter(prefix="/units/{unit_id}", tags=["lifecycle"])
+Reader = Annotated[Principal, Depends(require(Scope.LIFECYCLE_READ))]
+Writer = Annotated[Principal, Depends(require(Scope.LIFECYCLE_WRITE))]
+
+
+class RecordAppend(BaseModel):
+    """A new lifecycle record; the actor is the calling key."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: LifecycleKind
+    occurred_at: Timestamp
+    data: JsonObject = {}
+    work_order_id: UUID | None = None
+
+
+@router.post("/records", status_code=status.HTTP_201_CREATED)
+def append_record(unit_id: UnitIdPath, body: RecordAppend, conn: Conn, principal: Writer) -> LifecycleRecord:
+    """Append a record to the unit's chain (part swaps go through /part-replacements, which also moves the build)."""
+    if body.kind is LifecycleKind.PART_REPLACEMENT:
+        raise BadRequest("record part replacements with POST /units/{unit_id}/part-replacements")
+    units.require_visible_unit(conn, scope=principal.tenant, unit_id=unit_id)
+    if body.work_order_id is not None:
+        work_orders.require_unit_work_order(
+            conn, scope=principal.tenant, work_order_id=body.work_order_id, unit_id=unit_id
+        )
+    return lifecycle.append_record(
+        conn,
+        unit_id=unit_id,
+        kind=body.kind,
+        occurred_at=body.occurred_at,
+        data=body.data,
+        actor=principal.actor,
+        work_order_id=body.work_order_id,
+    )
+
+
+@router.get("/records")
+def list_records(
+    unit_id: UnitIdPath, conn: Conn, principal: Reader, page: Paging, kind: LifecycleKind | None = None
+) -> Page[LifecycleRecord]:
+    """The unit's records in chain order, with their hashes."""
+    return lifecycle.list_records(conn, scope=principal.tenant, unit_id=unit_id, page=page, kind=kind)
+
+
+@router.get("/records/verify")
+def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader) -> ChainReport:
+    """Recompute the unit's hash chain; report the first record that was altered or removed."""
+    return lifecycle.verify_chain(conn, scope=principal.tenant, unit_id=unit_id)
+
+
+@router.post("/part-replacements", status_code=status.HTTP_201_CREATED)
+def replace_part(unit_id: UnitIdPath, body: PartReplacement, conn: Conn, principal: Writer) -> LifecycleRecord:
+    """Swap the component in a position (removed serial -> installed serial) and record it on the chain."""
+    return part_replacements.replace_part(
+        conn, scope=principal.tenant, unit_id=unit_id, replacement=body, actor=principal.actor
+    )
+
+
+@router.get("/lifecycle", response_model=Page[timeline.TimelineEntry], responses=CSV_RESPONSE)
+def unit_timeline(
+    unit_id: UnitIdPath,
+    conn: Conn,
+    principal: Reader,
+    page: Paging,
+    since: Annotated[Timestamp | None, Query()] = None,
+    until: Annotated[Timestamp | None, Query()] = None,
+    source: Annotated[list[TimelineSource] | None, Query(description="Only these sources (default all)")] = None,
+    format: Format = ExportFormat.JSON,
+) -> Response:
+    """The unit's full timeline: records, events, work orders, build changes and status, oldest first."""
+    entries = timeline.unit_timeline(
+        conn,
+        scope=principal.tenant,
+        unit_id=unit_id,
+        page=page,
+        since=since,
+        until=until,
+        sources=source or tuple(TimelineSource),
+    )
+    return export(entries, format, item=timeline.TimelineEntry, name=f"{unit_id}-lifecycle")

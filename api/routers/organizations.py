@@ -1,0 +1,37 @@
+"""`/organizations`: the platform operator, manufacturers, maintainers, suppliers, regulators, owners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+
+from api.auth import Principal, Scope, require
+from api.deps import Conn
+from api.params import Paging
+from models import organizations
+from models.organizations import Organization, OrganizationCreate, OrgKind
+from models.queries import Page
+
+router = APIRouter(prefix="/organizations", tags=["organizations"])
+Reader = Annotated[Principal, Depends(require(Scope.ORGANIZATIONS_READ))]
+Writer = Annotated[Principal, Depends(require(Scope.ORGANIZATIONS_WRITE))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_organization(body: OrganizationCreate, conn: Conn, _: Writer) -> Organization:
+    """Register an organisation."""
+    return organizations.create_organization(conn, name=body.name, kind=body.kind)
+
+
+@router.get("")
+def list_organizations(conn: Conn, _: Reader, page: Paging, kind: OrgKind | None = None) -> Page[Organization]:
+    """Organisations by name."""
+    return organizations.list_organizations(conn, page=page, kind=kind)
+
+
+@router.get("/{organization_id}")
+def get_organization(organization_id: UUID, conn: Conn, _: Reader) -> Organization:
+    """One organisation."""
+    return organizations.get_organization(conn, organization_id=organization_id)

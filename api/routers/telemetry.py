@@ -1,0 +1,37 @@
+"""`/units/{unit_id}/telemetry`: bucketed telemetry over a time window, as JSON or CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.auth import Principal, Scope, require
+from api.deps import Conn
+from api.export import CSV_RESPONSE, ExportFormat, Format, export
+from api.params import Paging, UnitIdPath
+from models import telemetry_windows
+from models.queries import Page
+from models.telemetry_windows import Bucket, TelemetryBucket
+from models.types import Timestamp
+
+router = APIRouter(tags=["telemetry"])
+Reader = Annotated[Principal, Depends(require(Scope.TELEMETRY_READ))]
+
+
+@router.get("/units/{unit_id}/telemetry", response_model=Page[TelemetryBucket], responses=CSV_RESPONSE)
+def telemetry_window(
+    unit_id: UnitIdPath,
+    since: Annotated[Timestamp, Query()],
+    until: Annotated[Timestamp, Query()],
+    conn: Conn,
+    principal: Reader,
+    page: Paging,
+    bucket: Bucket = Bucket.FIVE_MINUTES,
+    format: Format = ExportFormat.JSON,
+) -> Response:
+    """Aggregates per time bucket of the unit's telemetry in [since, until)."""
+    window = telemetry_windows.telemetry_window(
+        conn, scope=principal.tenant, unit_id=unit_id, since=since, until=until, bucket=bucket, page=page
+    )
+    return export(window, format, item=TelemetryBucket, name=f"{unit_id}-telemetry")

@@ -1,0 +1,77 @@
+"""`/work-orders`: alarm -> work order -> crew -> repair -> verification, with ETags for concurrent edits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from api.auth import Principal, Scope, require
+from api.deps import Conn
+from api.export import CSV_RESPONSE, ExportFormat, Format, export
+from api.params import IfMatch, Paging, etag, expected_etag
+from models import work_orders
+from models.contract import UNIT_ID_PATTERN
+from models.errors import PreconditionFailed
+from models.queries import Page
+from models.work_orders import WorkOrder, WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
+
+router = APIRouter(prefix="/work-orders", tags=["work orders"])
+Reader = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_READ))]
+Creator = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_CREATE))]
+Updater = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_UPDATE))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_work_order(body: WorkOrderCreate, conn: Conn, principal: Creator, response: Response) -> WorkOrder:
+    """Open a work order on a unit (a maintainer: for itself)."""
+    order = work_orders.create_work_order(conn, scope=principal.tenant, order=body)
+    response.headers["ETag"] = etag(str(order.version))
+    return order
+
+
+@router.get("", response_model=Page[WorkOrder], responses=CSV_RESPONSE)
+def list_work_orders(
+    conn: Conn,
+    principal: Reader,
+    page: Paging,
+    unit_id: Annotated[str | None, Query(pattern=UNIT_ID_PATTERN)] = None,
+    order_status: Annotated[WorkOrderStatus | None, Query(alias="status")] = None,
+    format: Format = ExportFormat.JSON,
+) -> Response:
+    """Work orders the caller may see (a crew: its own), newest first."""
+    orders = work_orders.list_work_orders(conn, scope=principal.tenant, page=page, unit_id=unit_id, status=order_status)
+    return export(orders, format, item=WorkOrder, name="work-orders")
+
+
+@router.get("/{work_order_id}")
+def get_work_order(work_order_id: UUID, conn: Conn, principal: Reader, response: Response) -> WorkOrder:
+    """One work order, with its ETag."""
+    order = work_orders.get_work_order(conn, scope=principal.tenant, work_order_id=work_order_id)
+    response.headers["ETag"] = etag(str(order.version))
+    return order
+
+
+@router.patch("/{work_order_id}")
+def update_work_order(
+    work_order_id: UUID,
+    body: WorkOrderUpdate,
+    conn: Conn,
+    principal: Updater,
+    response: Response,
+    if_match: IfMatch = None,
+) -> WorkOrder:
+    """Assign, progress or verify a work order; with If-Match, only if it has not changed since (else 412)."""
+    token = expected_etag(if_match)
+    if token is not None and not token.isdigit():
+        raise PreconditionFailed("the work order changed since it was read; fetch it again")
+    order = work_orders.update_work_order(
+        conn,
+        scope=principal.tenant,
+        work_order_id=work_order_id,
+        changes=body,
+        expected_version=int(token) if token is not None else None,
+    )
+    response.headers["ETag"] = etag(str(order.version))
+    return order

@@ -1,0 +1,61 @@
+"""A part replacement: swap the component in a position and record it on the unit's chain, in one transaction."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from models.components import get_component_by_serial
+from models.db import Connection
+from models.lifecycle import LifecycleKind, LifecycleRecord, append_record
+from models.tenancy import TenantScope
+from models.types import LongText, Text, Timestamp
+from models.units import install_component, require_visible_unit
+from models.work_orders import require_unit_work_order
+
+__all__ = ["PartReplacement", "replace_part"]
+
+
+class PartReplacement(BaseModel):
+    """Which serial goes into which position, when, and under which work order."""
+
+    model_config = ConfigDict(extra="forbid")
+    position: Text
+    installed_serial: Text
+    occurred_at: Timestamp
+    work_order_id: UUID | None = None
+    reason: LongText | None = None
+
+
+def replace_part(
+    conn: Connection, *, scope: TenantScope, unit_id: str, replacement: PartReplacement, actor: str
+) -> LifecycleRecord:
+    """Install `installed_serial` in the position (closing the previous one) and append a part_replacement record."""
+    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    if replacement.work_order_id is not None:
+        require_unit_work_order(conn, scope=scope, work_order_id=replacement.work_order_id, unit_id=unit_id)
+    component = get_component_by_serial(conn, serial=replacement.installed_serial)
+    removed = conn.execute(
+        "SELECT c.serial FROM unit_components uc JOIN components c ON c.id = uc.component_id"
+        " WHERE uc.unit_id = %(u)s AND uc.position = %(p)s AND uc.removed_at IS NULL",
+        {"u": unit_id, "p": replacement.position},
+    ).fetchone()
+    install_component(
+        conn, unit_id=unit_id, position=replacement.position, component_id=component.id, at=replacement.occurred_at
+    )
+    data = {
+        "position": replacement.position,
+        "removed_serial": removed["serial"] if removed else None,
+        "installed_serial": component.serial,
+        "reason": replacement.reason,
+    }
+    return append_record(
+        conn,
+        unit_id=unit_id,
+        kind=LifecycleKind.PART_REPLACEMENT,
+        occurred_at=replacement.occurred_at,
+        data=data,
+        actor=actor,
+        work_order_id=replacement.work_order_id,
+    )
