@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from cli import services, simulate, up
+from cli import keys, services, simulate, up
 from cli.logs import configure_logging
 from models.settings import Settings
 
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up.add_parser(commands)
     services.add_parsers(commands)
+    keys.add_parser(commands)
     simulate.add_parser(commands)
     return parser
 

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from types import FrameType
 from typing import Any
 
+from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
 from models.settings import Settings
 
@@ -95,6 +96,7 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
         else:
             raise RuntimeError("set both LIFTBRAIN_DATABASE_URL and LIFTBRAIN_MQTT_URL, or neither (embedded)")
         migrate(dsn)
+        bootstrap_admin_key(dsn, settings)
         env = {**os.environ, "LIFTBRAIN_DATABASE_URL": dsn, "LIFTBRAIN_MQTT_URL": mqtt_url}
         plan: dict[str, list[str]] = {"ingest": ["ingest"], "api": ["api"]}
         if not args.no_brain:
