@@ -112,17 +112,18 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
         log.info("received %s, stopping the simulator", signal.Signals(signum).name)
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     publisher = Publisher(
         settings.require_mqtt(), client_id=f"liftbrain-sim-{args.id_prefix}-{os.getpid()}", rate=args.rate
     )
     publisher.connect()
+    previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     log.info("simulating %d units from %s; labels in %s", config.units, start.isoformat(), labels)
     try:
         summary = run(config, publisher, stop=stop)
     finally:
         publisher.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     log.info(
         "done: %d steps to %s, %d messages, %d samples, %d events, %d labels in %.1fs",
         summary.steps,

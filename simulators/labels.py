@@ -2,9 +2,10 @@
 
 A detection job is scored against this file: which unit, which component (serial and batch), what started
 when, when it failed (if it did within the run) and which event code the unit published then.
-- kind "fault" / "event" / "alarm": one line per published event message (`event_at` is its `ts`).
+- kind "fault" / "event" / "alarm": one line per published event message (`event_at` is its `ts`), wear
+  failures included (their cause is the wear process).
 - kind "degradation": one line per wear process under way during the run, written when the run ends;
-  `event_code`/`event_at` are set when it failed within the run and the failure raised an event.
+  `event_code`/`event_at` point at the failure's event when it failed within the run and raised one.
 """
 
 from __future__ import annotations
