@@ -43,7 +43,8 @@ def _columns(block: list[Snapshot], name: str, decimals: int | None = _DECIMALS)
 def telemetry_payloads(block: list[Snapshot]) -> Iterator[tuple[int, bytes, int]]:
     """(unit index, payload, sample count) for each unit that reported during the block."""
     reporting = np.stack([snapshot.reporting for snapshot in block]).T
-    ts = np.stack([snapshot.ts for snapshot in block]).T.tolist()
+    # Rounded here in one numpy call: per-sample rounding was a fifth of the encoding time.
+    ts = np.round(np.stack([snapshot.ts for snapshot in block]), 3).T.tolist()
     vib = np.round(np.stack([snapshot.vibration for snapshot in block]), _DECIMALS).transpose(1, 0, 2).tolist()
     cols = {
         name: _columns(block, name, decimals)
@@ -56,13 +57,13 @@ def telemetry_payloads(block: list[Snapshot]) -> Iterator[tuple[int, bytes, int]
         )
     }  # fmt: skip
     for unit, (unit_reporting, unit_ts, unit_vib) in enumerate(zip(reporting, ts, vib, strict=True)):
-        steps = np.flatnonzero(unit_reporting)
-        if steps.size == 0:
+        steps = range(len(block)) if unit_reporting.all() else np.flatnonzero(unit_reporting).tolist()
+        if not steps:
             continue
         c = {name: values[unit] for name, values in cols.items()}
         samples = [
             TelemetrySample(
-                ts=to_datetime(unit_ts[i]),
+                ts=datetime.fromtimestamp(unit_ts[i], UTC),
                 floor=c["floor"][i],
                 position_m=c["position_m"][i],
                 direction=c["direction"][i],
@@ -89,7 +90,7 @@ def telemetry_payloads(block: list[Snapshot]) -> Iterator[tuple[int, bytes, int]
                     "stop_distance_mm": c["stop_distance_mm"][i],
                 },
             )
-            for i in steps.tolist()
+            for i in steps
         ]
         yield unit, _ENCODER.encode(TelemetryBatch(samples=samples)), len(samples)
 

@@ -45,6 +45,7 @@ class Publisher:
         self._acked = 0
         self._sent = 0
         self._connected = threading.Event()
+        self._closing = False
         self._progress = threading.Condition()
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self._client.max_inflight_messages_set(MAX_INFLIGHT)
@@ -72,7 +73,8 @@ class Publisher:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self._connected.clear()
-        log.warning("disconnected from the broker (%s); paho reconnects and resends", reason)
+        if not self._closing:
+            log.warning("disconnected from the broker (%s); paho reconnects and resends", reason)
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, _reason: Any, _p: Any) -> None:
         with self._progress:
@@ -120,5 +122,6 @@ class Publisher:
         try:
             self._wait_below(1, ACK_TIMEOUT_S)
         finally:
+            self._closing = True
             self._client.disconnect()
             self._client.loop_stop()

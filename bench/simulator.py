@@ -1,0 +1,120 @@
+"""Simulator throughput: fleet build, generation+encoding alone, and publishing to a real broker at QoS 1.
+
+    .venv/bin/python bench/simulator.py [--units 10000] [--minutes 10] [--sample-period 10]
+
+Uses LIFTBRAIN_MQTT_URL when set, else starts a throwaway local Mosquitto. Prints a table, then one JSON
+object with the figures as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from models.settings import parse_mqtt_url
+from simulators.fleet import build_fleet
+from simulators.publisher import Publisher
+from simulators.runner import RunConfig, RunSummary, run
+from stack.mosquitto import LocalMosquitto
+
+START = datetime(2026, 3, 2, 7, tzinfo=UTC)  # a Monday morning up-peak: the busiest traffic
+
+
+class Counter:
+    """A sink that only counts (generation and encoding cost without the network)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @property
+    def acknowledged(self) -> int:
+        return self.count
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        self.count += 1
+
+
+def _config(args: argparse.Namespace, labels: Path) -> RunConfig:
+    return RunConfig(
+        units=args.units,
+        seed=1,
+        start=START,
+        sample_period_s=args.sample_period,
+        samples_per_message=args.samples_per_message,
+        labels_path=labels,
+        topic_prefix="bench/v1",
+        days=args.minutes / 1440,
+        progress_every_s=1e9,
+    )
+
+
+def _publish(args: argparse.Namespace, config: RunConfig, url: str) -> tuple[RunSummary, float]:
+    publisher = Publisher(parse_mqtt_url(url), client_id="liftbrain-bench-simulator")
+    publisher.connect()
+    began = time.perf_counter()
+    summary = run(config, publisher, stop=threading.Event(), fleet=build_fleet(seed=1, units=args.units, start=START))
+    publisher.close()  # waits for every acknowledgement
+    return summary, time.perf_counter() - began
+
+
+def main() -> None:
+    """Run the three measurements and print them."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument("--minutes", type=float, default=10.0, help="simulated minutes")
+    parser.add_argument("--sample-period", type=float, default=10.0)
+    parser.add_argument("--samples-per-message", type=int, default=30)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
+    workdir.chmod(0o755)
+    config = _config(args, workdir / "labels.jsonl")
+    try:
+        began = time.perf_counter()
+        fleet = build_fleet(seed=1, units=args.units, start=START)
+        build_s = time.perf_counter() - began
+        began = time.perf_counter()
+        generated = run(config, Counter(), stop=threading.Event(), fleet=fleet)
+        generate_s = time.perf_counter() - began
+        broker = None
+        url = os.environ.get("LIFTBRAIN_MQTT_URL")
+        if not url:
+            broker = LocalMosquitto(workdir / "mosquitto")
+            broker.start()
+            url = broker.url
+        try:
+            published, publish_s = _publish(args, config, url)
+        finally:
+            if broker:
+                broker.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    figures = {
+        "units": args.units,
+        "simulated_minutes": args.minutes,
+        "sample_period_s": args.sample_period,
+        "samples_per_message": args.samples_per_message,
+        "fleet_build_s": round(build_s, 2),
+        "samples": generated.samples,
+        "messages": generated.messages,
+        "generate_samples_per_s": round(generated.samples / generate_s),
+        "generate_messages_per_s": round(generated.messages / generate_s),
+        "publish_messages_per_s": round(published.messages / publish_s),
+        "publish_samples_per_s": round(published.samples / publish_s),
+        "publish_s": round(publish_s, 2),
+        "sim_speedup_x": round(args.minutes * 60 / publish_s, 1),
+    }
+    print(f"{'figure':<28}{'value':>14}")
+    for name, value in figures.items():
+        print(f"{name:<28}{value:>14}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
