@@ -39,7 +39,8 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
-# Each branch yields (time, source, kind, ref, detail) for unit %(u)s within {window} on its time column.
+# Each branch yields named (time, source, kind, ref, detail) columns, since any branch may come first in the
+# UNION, for unit %(u)s within {window} on its time column.
 _BRANCHES: dict[TimelineSource, tuple[str, str]] = {
     TimelineSource.LIFECYCLE: (
         "occurred_at",
@@ -49,22 +50,23 @@ _BRANCHES: dict[TimelineSource, tuple[str, str]] = {
     ),
     TimelineSource.EVENT: (
         "time",
-        "SELECT time, 'event', code, NULL,"
-        " jsonb_build_object('category', category, 'gb_code', gb_code, 'floor', floor, 'details', details)"
+        "SELECT time, 'event' AS source, code AS kind, NULL AS ref,"
+        " jsonb_build_object('category', category, 'gb_code', gb_code, 'floor', floor, 'details', details) AS detail"
         " FROM events WHERE unit_id = %(u)s AND {window}",
     ),
     TimelineSource.WORK_ORDER: (
         "x.time",
-        "SELECT x.time, 'work_order', x.kind, w.id::text,"
-        " jsonb_build_object('title', w.title, 'kind', w.kind, 'status', w.status, 'crew_id', w.crew_id)"
+        "SELECT x.time, 'work_order' AS source, x.kind, w.id::text AS ref,"
+        " jsonb_build_object('title', w.title, 'kind', w.kind, 'status', w.status, 'crew_id', w.crew_id) AS detail"
         " FROM work_orders w CROSS JOIN LATERAL (VALUES (w.created_at, 'work_order_opened'),"
         " (w.completed_at, 'work_order_completed'), (w.verified_at, 'work_order_verified')) AS x (time, kind)"
         " WHERE w.unit_id = %(u)s AND x.time IS NOT NULL AND {window}",
     ),
     TimelineSource.BUILD: (
         "x.time",
-        "SELECT x.time, 'build', x.kind, uc.id::text,"
+        "SELECT x.time, 'build' AS source, x.kind, uc.id::text AS ref,"
         " jsonb_build_object('position', uc.position, 'serial', c.serial, 'component_type', c.component_type)"
+        " AS detail"
         " FROM unit_components uc JOIN components c ON c.id = uc.component_id"
         " CROSS JOIN LATERAL (VALUES (uc.installed_at, 'component_installed'),"
         " (uc.removed_at, 'component_removed')) AS x (time, kind)"
@@ -72,7 +74,8 @@ _BRANCHES: dict[TimelineSource, tuple[str, str]] = {
     ),
     TimelineSource.STATUS: (
         "time",
-        "SELECT time, 'status', state, NULL, '{{}}'::jsonb FROM unit_status_changes WHERE unit_id = %(u)s AND {window}",
+        "SELECT time, 'status' AS source, state AS kind, NULL AS ref, '{{}}'::jsonb AS detail"
+        " FROM unit_status_changes WHERE unit_id = %(u)s AND {window}",
     ),
 }
 

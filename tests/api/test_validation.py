@@ -1,0 +1,64 @@
+"""Bad input answers 4xx with a clear message, never 500."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.tenancy import Role
+from tests.api.conftest import auth
+from tests.conftest import Fleet
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/sites", {"name": "a\u0000b"}, 422),
+        ("POST", "/sites", {"name": "x", "extra": 1}, 422),
+        ("POST", "/unit-models", {"manufacturer_id": "nope", "name": "m", "capacity_kg": 1, "rated_speed_mps": 1,
+                                  "drive_type": "mrl"}, 422),
+        ("POST", "/units", {"id": "bad id!", "serial": "s", "registration_code": "r",
+                            "model_id": "00000000-0000-0000-0000-000000000000", "floors": 5}, 422),
+        ("POST", "/units", {"id": "U9", "serial": "s", "registration_code": "r",
+                            "model_id": "00000000-0000-0000-0000-000000000000", "floors": "5"}, 422),
+        ("POST", "/units", {"id": "U9", "serial": "s", "registration_code": "r",
+                            "model_id": "00000000-0000-0000-0000-000000000000", "floors": 5}, 404),
+        ("POST", "/units/A1/records", {"kind": "fault", "occurred_at": "2024-01-01T00:00:00"}, 422),
+        ("POST", "/units/A1/records", {"kind": "fault", "occurred_at": "2024-01-01T00:00:00Z",
+                                       "data": {"deep": [[[[[[[[[[1]]]]]]]]]]}}, 422),
+        ("POST", "/units/A1/records", {"kind": "part_replacement", "occurred_at": "2024-01-01T00:00:00Z"}, 400),
+        ("GET", "/units?limit=99999999999999999999999", None, 422),
+        ("GET", "/units/not%20an%20id", None, 422),
+        ("GET", "/crews/not-a-uuid", None, 422),
+        ("GET", "/units/A1/telemetry?since=2024-01-02T00:00:00Z&until=2024-01-01T00:00:00Z", None, 400),
+        ("GET", "/units/A1/telemetry?since=2000-01-01T00:00:00Z&until=2024-01-01T00:00:00Z&bucket=1m", None, 400),
+        ("GET", "/traceability/recall", None, 400),
+        ("POST", "/organizations", {"name": "Platform", "kind": "owner"}, 409),
+        ("PATCH", "/units/A1", {"floors": 4}, 200),
+        ("PATCH", "/units/A1", {}, 400),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_with_a_message(
+    client: TestClient, fleet: Fleet, method: str, path: str, body: object, status: int
+) -> None:
+    response = client.request(method, path, json=body, headers=auth(fleet.keys[Role.ADMIN]))
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert response.json()["detail"]
+
+
+def test_nan_in_record_data_is_refused(client: TestClient, fleet: Fleet) -> None:
+    content = b'{"kind": "fault", "occurred_at": "2024-01-01T00:00:00Z", "data": {"x": NaN}}'
+    response = client.post(
+        "/units/A1/records",
+        content=content,
+        headers={**auth(fleet.keys[Role.ADMIN]), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+def test_stale_unit_etag_is_refused(client: TestClient, fleet: Fleet) -> None:
+    admin = auth(fleet.keys[Role.ADMIN])
+    tag = client.get("/units/A1", headers=admin).headers["ETag"]
+    assert client.patch("/units/A1", json={"floors": 20}, headers={**admin, "If-Match": tag}).status_code == 200
+    assert client.patch("/units/A1", json={"floors": 21}, headers={**admin, "If-Match": tag}).status_code == 412
