@@ -32,6 +32,8 @@ REPLAY_SAMPLE_PERIOD_S = 10.0
 REPLAY_SAMPLES_PER_MESSAGE = 30
 REALTIME_SAMPLE_PERIOD_S = 1.0
 REALTIME_SAMPLES_PER_MESSAGE = 5
+# On stop, wait this long for the broker's last acknowledgements: within `liftbrain up`'s 15 s stop timeout.
+STOP_DRAIN_S = 10.0
 
 
 def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
@@ -121,7 +123,7 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         summary = run(config, publisher, stop=stop)
     finally:
-        publisher.close()
+        publisher.close(timeout=STOP_DRAIN_S)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     log.info(

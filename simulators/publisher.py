@@ -117,11 +117,14 @@ class Publisher:
         with self._progress:
             self._sent += 1
 
-    def close(self) -> None:
-        """Wait until every message is acknowledged, then disconnect."""
+    def close(self, *, timeout: float = ACK_TIMEOUT_S) -> int:
+        """Wait up to `timeout` s for the last acknowledgements, disconnect; return how many never came."""
         try:
-            self._wait_below(1, ACK_TIMEOUT_S)
+            self._wait_below(1, timeout)
+        except RuntimeError:
+            log.warning("%d messages unacknowledged at close", self._sent - self._acked)
         finally:
             self._closing = True
             self._client.disconnect()
             self._client.loop_stop()
+        return max(0, self._sent - self._acked)
