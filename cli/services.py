@@ -44,11 +44,31 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _schemas(args: argparse.Namespace, _settings: Settings) -> int:
+    from models.contract_schemas import SCHEMA_DIR, render_schemas, write_schemas
+
+    if args.check:
+        stale = [name for name, text in render_schemas().items() if not (SCHEMA_DIR / name).is_file()
+                 or (SCHEMA_DIR / name).read_text() != text]  # fmt: skip
+        for name in stale:
+            log.error("%s is out of date with models/contract.py", name)
+        return 1 if stale else 0
+    for path in write_schemas():
+        log.info("wrote %s", path)
+    return 0
+
+
 def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
-    """Register `db migrate`, `ingest`, `brain` and `api`."""
+    """Register `db migrate`, `contract schemas`, `ingest`, `brain` and `api`."""
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=_migrate)
+
+    contract = commands.add_parser("contract", help="the MQTT telemetry contract")
+    contract_commands = contract.add_subparsers(dest="contract_command", required=True, metavar="CONTRACT_COMMAND")
+    schemas = contract_commands.add_parser("schemas", help="write models/schemas/*.json from models/contract.py")
+    schemas.add_argument("--check", action="store_true", help="only check that the files are current")
+    schemas.set_defaults(func=_schemas)
 
     commands.add_parser("ingest", help="run the MQTT ingest consumer").set_defaults(func=_ingest)
     commands.add_parser("brain", help="run the analytics scheduler").set_defaults(func=_brain)

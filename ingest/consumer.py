@@ -20,6 +20,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest import metrics
 from ingest.parse import Limits, Parsed, parse_message
+from models.contract import MessageKind
 from models.settings import MqttAddress
 
 __all__ = ["Delivery", "MqttConsumer"]
@@ -57,7 +58,7 @@ class MqttConsumer:
         self.deliveries = deliveries
         topic = f"{limits.topic_prefix}/+/+"
         self.subscription = f"$share/{shared_group}/{topic}" if shared_group else topic
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # set while connected and subscribed
         self._generation = 0
         self._ack_lock = threading.Lock()
         self._address = address
@@ -73,8 +74,10 @@ class MqttConsumer:
             self._client.username_pw_set(address.username, address.password)
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._received = {kind: metrics.MESSAGES_RECEIVED.labels(kind=kind) for kind in [*MessageKind, "rejected"]}
 
     def start(self) -> None:
         """Connect in the background; paho reconnects by itself after a loss."""
@@ -106,9 +109,17 @@ class MqttConsumer:
             self._generation += 1
         # Resubscribe every time: a broker that lost our session (or a new one) has no subscription for us.
         client.subscribe(self.subscription, qos=1)
-        self.connected.set()
         log.info("connected to %s (session present: %s), subscribed to %s", self._address, flags.session_present,
                  self.subscription)  # fmt: skip
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: list[ReasonCode], _props: Any
+    ) -> None:
+        # Ready only once the broker holds the subscription: before that, messages are not ours to miss.
+        if any(reason.is_failure for reason in reasons):
+            log.error("broker refused the subscription to %s: %s", self.subscription, reasons)
+            return
+        self.connected.set()
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
@@ -120,7 +131,7 @@ class MqttConsumer:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
             parsed = parse_message(message.topic, bytes(message.payload), self.limits)
-            metrics.MESSAGES_RECEIVED.labels(kind=getattr(parsed, "kind", "rejected")).inc()
+            self._received[getattr(parsed, "kind", "rejected")].inc()
             self.deliveries.put(Delivery(message.mid, message.qos, self._generation, parsed))
         except Exception:  # paho would swallow it silently; log it and leave the message unacked
             log.exception("could not queue a message from %s", getattr(message, "topic", "?"))

@@ -26,7 +26,7 @@ BATCH_MESSAGES = Histogram(
 )
 COMMIT_LATENCY = Histogram(
     "liftbrain_ingest_commit_latency_seconds",
-    "time from receiving a message to committing its rows (the lag ingest adds)",
+    "per batch: time from receiving its oldest message to committing its rows (the lag ingest adds)",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 QUEUE_DEPTH = Gauge("liftbrain_ingest_queue_depth", "received messages waiting for the writer")

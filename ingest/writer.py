@@ -153,9 +153,8 @@ class BatchWriter:
 
     def _record(self, batch: list[Delivery], result: BatchResult) -> None:
         self.totals.add(result)
-        now = time.time()
-        for delivery in batch:
-            metrics.COMMIT_LATENCY.observe(now - delivery.parsed.received_at.timestamp())
+        # The oldest message's wait is the batch's worst latency; one observation per batch keeps this off the hot path.
+        metrics.COMMIT_LATENCY.observe(time.time() - batch[0].parsed.received_at.timestamp())
         metrics.BATCH_MESSAGES.observe(len(batch))
         metrics.MESSAGES_WRITTEN.inc(result.messages - result.dead_lettered)
         metrics.MESSAGES_DEAD_LETTERED.inc(result.dead_lettered)

@@ -25,7 +25,8 @@ MAX_QUEUED_BYTES = 2 * 1024**3
 # Sessions and queues reach disk only at autosave points and on a clean exit: a kill -9 of the broker
 # loses what it acknowledged since the last save. 5 s bounds that window at a modest write cost.
 AUTOSAVE_INTERVAL_S = 5
-MESSAGE_SIZE_LIMIT = 1024 * 1024
+# A packet carries one message: the largest payload ingest accepts by default fits with room for headers.
+MAX_PACKET_BYTES = 1024 * 1024 + 1024
 
 
 def mosquitto_binary() -> str:
@@ -36,11 +37,15 @@ def mosquitto_binary() -> str:
     return found
 
 
-def mosquitto_config(*, port: int, persistence_dir: Path) -> str:
-    """The broker configuration: loopback listener, anonymous clients, durable sessions, deliberate bounds."""
+def mosquitto_config(*, port: int, persistence_dir: Path, host: str = "127.0.0.1") -> str:
+    """The broker configuration: one listener, anonymous clients, durable sessions, deliberate bounds.
+
+    deploy/mosquitto.conf (docker-compose) is this function's output for a container (all interfaces, no
+    host); a test keeps the two equal.
+    """
     return "\n".join(
         [
-            f"listener {port} 127.0.0.1",
+            f"listener {port} {host}".rstrip(),
             "allow_anonymous true",
             "persistence true",
             f"persistence_location {persistence_dir}/",
@@ -48,7 +53,7 @@ def mosquitto_config(*, port: int, persistence_dir: Path) -> str:
             f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
             f"max_queued_messages {MAX_QUEUED_MESSAGES}",
             f"max_queued_bytes {MAX_QUEUED_BYTES}",
-            f"message_size_limit {MESSAGE_SIZE_LIMIT}",
+            f"max_packet_size {MAX_PACKET_BYTES}",
             "persistent_client_expiration 14d",
             "set_tcp_nodelay true",
             "log_dest stderr",
@@ -85,7 +90,10 @@ class LocalMosquitto:
         conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence))
         log.info("starting Mosquitto on 127.0.0.1:%d", self.port)
         with self.logfile.open("ab") as logf:
-            self._process = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stdout=logf, stderr=logf)
+            # Its own session: a Ctrl-C at the terminal must not reach the broker before `up` stops the services.
+            self._process = subprocess.Popen(
+                [mosquitto_binary(), "-c", str(conf)], stdout=logf, stderr=logf, start_new_session=True
+            )
         process = self._process
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S, is_alive=lambda: process.poll() is None)
 

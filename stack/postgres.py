@@ -60,7 +60,8 @@ class LocalPostgres:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run([*self._as_user, *args], capture_output=True, text=True)
+        # Its own session: a Ctrl-C at the terminal must not reach the server before `up` stops the services.
+        result = subprocess.run([*self._as_user, *args], capture_output=True, text=True, start_new_session=True)
         if result.returncode != 0:
             raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
 
