@@ -90,7 +90,6 @@ if [[ -x "$VENV/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; t
 else
   [[ -x "$VENV/bin/python" ]] || { log "creating venv $VENV"; python3 -m venv "$VENV"; }
   log "installing liftbrain$EXTRAS into $VENV"
-  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
   "$VENV/bin/pip" install -q -e "$ROOT$EXTRAS"
   echo "$want" >"$stamp"
 fi
