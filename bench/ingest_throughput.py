@@ -8,6 +8,8 @@ hypertable (the raw limit) and through the staging + ON CONFLICT path (the redel
 
     .venv/bin/python bench/ingest_throughput.py --messages 50000 --samples 20
 
+Flat out (the default) measures capacity; latency is then dominated by the backlog the broker holds.
+`--rate` paces the publisher below capacity to measure publish-to-commit latency in steady state.
 Prints a table, then one JSON line with every figure.
 """
 
@@ -24,7 +26,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import numpy as np
@@ -49,6 +51,7 @@ PREFIX = "lb/v1"
 # Publisher window: at most this many unacknowledged publishes (paho's mids are 16-bit; see DESIGN.md).
 PUBLISH_WINDOW = 2000
 EVENT_SHARE = 0.01
+DIRECTIONS: tuple[Literal[-1, 0, 1], ...] = (-1, 0, 1)
 
 
 def fleet_messages(messages: int, samples: int, units: int, seed: int) -> list[tuple[str, bytes, tuple[str, str]]]:
@@ -71,7 +74,8 @@ def fleet_messages(messages: int, samples: int, units: int, seed: int) -> list[t
         batch = TelemetryBatch(samples=[
             TelemetrySample(
                 ts=t0 + timedelta(seconds=k), floor=int(rng.integers(0, 20)), position_m=float(rng.uniform(0, 60)),
-                direction=int(np.sign(speed[k])), speed_mps=float(speed[k]), load_pct=float(rng.uniform(0, 90)),
+                direction=DIRECTIONS[int(np.sign(speed[k])) + 1], speed_mps=float(speed[k]),
+                load_pct=float(rng.uniform(0, 90)),
                 door_state="closed", motor_current_a=float(rng.normal(20, 5)), motor_temp_c=float(rng.normal(45, 3)),
                 drive_temp_c=float(rng.normal(40, 3)), vibration_x=float(rng.gamma(2, 0.02)),
                 vibration_y=float(rng.gamma(2, 0.02)), vibration_z=float(rng.gamma(2, 0.03)), brake_engaged=False,
@@ -85,8 +89,8 @@ def fleet_messages(messages: int, samples: int, units: int, seed: int) -> list[t
     return out
 
 
-def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], results: Any) -> None:
-    """Publisher process: QoS 1 with a bounded window; reports publish times by key."""
+def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate: float, results: Any) -> None:
+    """Publisher process: QoS 1 with a bounded window, paced at `rate` msg/s (0: flat out); reports publish times."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher", clean_session=True)
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
@@ -94,7 +98,11 @@ def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], resul
     published: dict[tuple[str, str], float] = {}
     window: list[mqtt.MQTTMessageInfo] = []
     started = time.time()
-    for topic, payload, key in messages:
+    for n, (topic, payload, key) in enumerate(messages):
+        if rate:
+            ahead = started + n / rate - time.time()
+            if ahead > 0:
+                time.sleep(ahead)
         published[key] = time.time()
         window.append(client.publish(topic, payload, qos=1))
         if len(window) >= PUBLISH_WINDOW:
@@ -140,6 +148,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=20, help="telemetry samples per message (default 20)")
     parser.add_argument("--units", type=int, default=500, help="units in the fleet (default 500)")
     parser.add_argument("--batch", type=int, default=500, help="ingest batch size in messages (default 500)")
+    parser.add_argument("--rate", type=float, default=0, help="publish at this many msg/s (default 0: flat out)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -182,7 +191,7 @@ def main() -> int:
         pipeline.consumer.connected.wait(10)
         time.sleep(0.5)
         results: Any = mp.get_context("spawn").Queue()
-        publisher = mp.get_context("spawn").Process(target=publish, args=(broker.port, messages, results))
+        publisher = mp.get_context("spawn").Process(target=publish, args=(broker.port, messages, args.rate, results))
         print("publishing from a separate process; ingest running here ...", flush=True)
         publisher.start()
         pub_started, pub_finished, published = results.get(timeout=3600)
@@ -207,6 +216,7 @@ def main() -> int:
 
     figures = {
         "messages": args.messages,
+        "publish_rate_limit": args.rate,
         "samples_per_message": args.samples,
         "e2e_messages_per_s": round(args.messages / elapsed),
         "e2e_rows_per_s": round(expected_rows / elapsed),

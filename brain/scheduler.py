@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from brain.jobs import retention
-from models.probes import serve_probes
+from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
 __all__ = ["JOBS", "Job", "run", "run_job"]
@@ -70,14 +67,7 @@ def run_job(dsn: str, job: Job, settings: Settings) -> bool:
 def run(settings: Settings) -> int:
     """Schedule every job and run until SIGTERM or SIGINT."""
     dsn = settings.require_database_url()
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals()
     scheduler = BackgroundScheduler(timezone=UTC)
     for job in JOBS:
         kwargs: dict[str, Any] = {"dsn": dsn, "job": job, "settings": settings}

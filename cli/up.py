@@ -10,16 +10,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from types import FrameType
 from typing import Any
 
 from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
+from models.probes import stop_on_signals
 from models.settings import Settings
 
 __all__ = ["add_parser"]
@@ -79,15 +78,7 @@ def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 def run_up(args: argparse.Namespace, settings: Settings) -> int:
     """Run the stack until Ctrl-C or SIGTERM; return the exit code."""
-    stopping = False
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-        log.info("received %s, stopping", signal.Signals(signum).name)
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    stop = stop_on_signals()
     with ExitStack() as stack:
         if settings.database_url and settings.mqtt_url:
             dsn, mqtt_url = settings.database_url, settings.mqtt_url
@@ -109,10 +100,10 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
         log.info(
             "liftbrain is up: API %s (docs %s/docs, health %s/health), MQTT %s", api_url, api_url, api_url, mqtt_url
         )
-        while not stopping:
+        while not stop.is_set():
             for name, child in children.items():
                 if child.poll() is not None:
                     log.error("%s exited with code %s; stopping the stack", name, child.returncode)
                     return 1
-            time.sleep(0.5)
+            stop.wait(0.5)
     return 0

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import signal
-import threading
 from datetime import timedelta
-from types import FrameType
 
 from ingest.batch import KnownUnits
 from ingest.consumer import Delivery, MqttConsumer
 from ingest.parse import Limits
 from ingest.writer import BatchPolicy, BatchWriter, Committed
-from models.probes import serve_probes
+from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
 __all__ = ["Ingest", "run"]
@@ -66,14 +63,7 @@ class Ingest:
 
 def run(settings: Settings) -> int:
     """Run ingest until SIGTERM or SIGINT."""
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals()
     ingest = Ingest(settings)
     ingest.start()
     probes = serve_probes(settings.api_host, settings.ingest_http_port, ingest.health)

@@ -1,16 +1,18 @@
-"""A tiny HTTP endpoint for worker processes (ingest, brain): `/health` as JSON and `/metrics` for Prometheus."""
+"""What worker processes (ingest, brain, up) share: a `/health` + `/metrics` endpoint, and stopping on signals."""
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["HealthCheck", "serve_probes"]
+__all__ = ["HealthCheck", "serve_probes", "stop_on_signals"]
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +57,16 @@ def serve_probes(host: str, port: int, check: HealthCheck) -> ThreadingHTTPServe
     threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
     log.info("health at http://%s:%d/health, metrics at /metrics", host, server.server_address[1])
     return server
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by the first SIGTERM or SIGINT (call from the main thread); the process then winds down."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop

@@ -6,5 +6,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin=.venv/bin
 echo "== ruff check";  "$bin/ruff" check .
 echo "== ruff format"; "$bin/ruff" format --check .
-echo "== mypy";        "$bin/mypy"
+echo "== mypy";        "$bin/mypy" && "$bin/mypy" bench
 echo "== pytest";      "$bin/pytest" -q "$@"
