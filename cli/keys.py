@@ -8,9 +8,9 @@ import sys
 from typing import Any
 from uuid import UUID
 
-from models import api_keys
+from models import api_keys, organizations
 from models.db import Connection, connect
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.settings import Settings
 from models.tenancy import Role
 
@@ -38,16 +38,15 @@ def bootstrap_admin_key(dsn: str, settings: Settings) -> None:
 
 
 def _organization_id(conn: Connection, org: str) -> UUID:
+    """The organisation `org` names, by id or by name."""
     try:
         return UUID(org)
     except ValueError:
         pass
-    row = conn.execute("SELECT id FROM organizations WHERE name = %(name)s", {"name": org}).fetchone()
-    if row is None:
-        raise RuntimeError(f"no organization named {org!r}")
-    found = row["id"]
-    assert isinstance(found, UUID)
-    return found
+    try:
+        return organizations.get_organization_by_name(conn, name=org).id
+    except NotFound as exc:
+        raise RuntimeError(f"no organization named {org!r}") from exc
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "create_batch",
     "create_component",
     "get_batch",
+    "get_batch_by_lot",
     "get_component",
     "get_component_by_serial",
     "list_batches",
@@ -98,6 +99,12 @@ def get_batch(conn: Connection, *, batch_id: UUID) -> Batch:
     """One batch, or NotFound."""
     query = f"SELECT {_BATCH_COLUMNS} FROM component_batches WHERE id = %(id)s"
     return fetch_one(conn, query, {"id": batch_id}, model=Batch, what="batch")
+
+
+def get_batch_by_lot(conn: Connection, *, supplier_id: UUID, lot: str) -> Batch:
+    """The supplier's batch with this lot, or NotFound."""
+    query = f"SELECT {_BATCH_COLUMNS} FROM component_batches WHERE supplier_id = %(s)s AND lot = %(lot)s"
+    return fetch_one(conn, query, {"s": supplier_id, "lot": lot}, model=Batch, what="batch")
 
 
 def list_batches(conn: Connection, *, page: PageParams, supplier_id: UUID | None = None) -> Page[Batch]:

@@ -12,7 +12,14 @@ from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.types import Name
 
-__all__ = ["Manufacturer", "ManufacturerCreate", "create_manufacturer", "get_manufacturer", "list_manufacturers"]
+__all__ = [
+    "Manufacturer",
+    "ManufacturerCreate",
+    "create_manufacturer",
+    "get_manufacturer",
+    "get_manufacturer_by_name",
+    "list_manufacturers",
+]
 
 _COLUMNS = "id, name, organization_id, created_at"
 
@@ -45,6 +52,12 @@ def get_manufacturer(conn: Connection, *, manufacturer_id: UUID) -> Manufacturer
     """One manufacturer, or NotFound."""
     query = f"SELECT {_COLUMNS} FROM manufacturers WHERE id = %(id)s"
     return fetch_one(conn, query, {"id": manufacturer_id}, model=Manufacturer, what="manufacturer")
+
+
+def get_manufacturer_by_name(conn: Connection, *, name: str) -> Manufacturer:
+    """The manufacturer with this name, or NotFound."""
+    query = f"SELECT {_COLUMNS} FROM manufacturers WHERE name = %(name)s"
+    return fetch_one(conn, query, {"name": name}, model=Manufacturer, what="manufacturer")
 
 
 def list_manufacturers(conn: Connection, *, page: PageParams) -> Page[Manufacturer]:

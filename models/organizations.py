@@ -19,6 +19,7 @@ __all__ = [
     "OrganizationCreate",
     "create_organization",
     "get_organization",
+    "get_organization_by_name",
     "list_organizations",
 ]
 
@@ -63,6 +64,12 @@ def get_organization(conn: Connection, *, organization_id: UUID) -> Organization
     """One organisation, or NotFound."""
     query = f"SELECT {_COLUMNS} FROM organizations WHERE id = %(id)s"
     return fetch_one(conn, query, {"id": organization_id}, model=Organization, what="organization")
+
+
+def get_organization_by_name(conn: Connection, *, name: str) -> Organization:
+    """The organisation with this name, or NotFound."""
+    query = f"SELECT {_COLUMNS} FROM organizations WHERE name = %(name)s"
+    return fetch_one(conn, query, {"name": name}, model=Organization, what="organization")
 
 
 def list_organizations(conn: Connection, *, page: PageParams, kind: OrgKind | None = None) -> Page[Organization]:

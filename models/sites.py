@@ -12,7 +12,7 @@ from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.types import Name, Text
 
-__all__ = ["Site", "SiteCreate", "create_site", "get_site", "list_sites"]
+__all__ = ["Site", "SiteCreate", "create_site", "get_site", "get_site_by_name", "list_sites"]
 
 _COLUMNS = "id, name, address, city, created_at"
 
@@ -44,6 +44,14 @@ def create_site(conn: Connection, *, name: str, address: str | None, city: str |
 def get_site(conn: Connection, *, site_id: UUID) -> Site:
     """One site, or NotFound."""
     return fetch_one(conn, f"SELECT {_COLUMNS} FROM sites WHERE id = %(id)s", {"id": site_id}, model=Site, what="site")
+
+
+def get_site_by_name(conn: Connection, *, name: str, city: str | None) -> Site:
+    """The site of this name in this city (the first by id: names are not unique), or NotFound."""
+    query = (
+        f"SELECT {_COLUMNS} FROM sites WHERE name = %(name)s AND city IS NOT DISTINCT FROM %(city)s ORDER BY id LIMIT 1"
+    )
+    return fetch_one(conn, query, {"name": name, "city": city}, model=Site, what="site")
 
 
 def list_sites(conn: Connection, *, page: PageParams) -> Page[Site]:

@@ -12,7 +12,7 @@ from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.types import Name
 
-__all__ = ["Supplier", "SupplierCreate", "create_supplier", "get_supplier", "list_suppliers"]
+__all__ = ["Supplier", "SupplierCreate", "create_supplier", "get_supplier", "get_supplier_by_name", "list_suppliers"]
 
 _COLUMNS = "id, name, organization_id, created_at"
 
@@ -45,6 +45,12 @@ def get_supplier(conn: Connection, *, supplier_id: UUID) -> Supplier:
     """One supplier, or NotFound."""
     query = f"SELECT {_COLUMNS} FROM suppliers WHERE id = %(id)s"
     return fetch_one(conn, query, {"id": supplier_id}, model=Supplier, what="supplier")
+
+
+def get_supplier_by_name(conn: Connection, *, name: str) -> Supplier:
+    """The supplier with this name, or NotFound."""
+    query = f"SELECT {_COLUMNS} FROM suppliers WHERE name = %(name)s"
+    return fetch_one(conn, query, {"name": name}, model=Supplier, what="supplier")
 
 
 def list_suppliers(conn: Connection, *, page: PageParams) -> Page[Supplier]:

@@ -14,7 +14,15 @@ from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.types import Name
 
-__all__ = ["DriveType", "UnitModel", "UnitModelCreate", "create_unit_model", "get_unit_model", "list_unit_models"]
+__all__ = [
+    "DriveType",
+    "UnitModel",
+    "UnitModelCreate",
+    "create_unit_model",
+    "get_unit_model",
+    "get_unit_model_by_name",
+    "list_unit_models",
+]
 
 _COLUMNS = "id, manufacturer_id, name, capacity_kg, rated_speed_mps, drive_type, created_at"
 
@@ -78,6 +86,12 @@ def get_unit_model(conn: Connection, *, model_id: UUID) -> UnitModel:
     """One product line, or NotFound."""
     query = f"SELECT {_COLUMNS} FROM unit_models WHERE id = %(id)s"
     return fetch_one(conn, query, {"id": model_id}, model=UnitModel, what="unit model")
+
+
+def get_unit_model_by_name(conn: Connection, *, manufacturer_id: UUID, name: str) -> UnitModel:
+    """The manufacturer's product line of this name, or NotFound."""
+    query = f"SELECT {_COLUMNS} FROM unit_models WHERE manufacturer_id = %(m)s AND name = %(name)s"
+    return fetch_one(conn, query, {"m": manufacturer_id, "name": name}, model=UnitModel, what="unit model")
 
 
 def list_unit_models(conn: Connection, *, page: PageParams, manufacturer_id: UUID | None = None) -> Page[UnitModel]:

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from models import components, contracts, lifecycle, manufacturers, organizations, sites, suppliers, unit_models, units
 from models.db import Connection, connect
 from models.errors import NotFound
-from models.queries import MAX_LIMIT, Page, PageParams
 from models.tenancy import TenantScope
 from simulators.catalogue import MANUFACTURERS, MODELS, SITES, SUPPLIERS, Batch, ModelSpec, SiteSpec
 from simulators.fleet import Fleet, build_fleet
@@ -56,41 +55,32 @@ class SeedSummary:
     ids: dict[str, UUID] = field(default_factory=dict)
 
 
-def _find(pages: Callable[[PageParams], Page[T]], match: Callable[[T], bool]) -> T | None:
-    """The first listed item that matches, paging through the whole list."""
-    params = PageParams(limit=MAX_LIMIT)
-    while True:
-        page = pages(params)
-        for item in page.items:
-            if match(item):
-                return item
-        if page.next_offset is None:
-            return None
-        params = PageParams(limit=MAX_LIMIT, offset=page.next_offset)
-
-
-def _ensure(found: T | None, create: Callable[[], T]) -> T:
-    """What was found, else what `create` makes."""
-    return found if found is not None else create()
+def _get_or_create(get: Callable[[], T], create: Callable[[], T]) -> T:
+    """What `get` finds, else what `create` makes."""
+    try:
+        return get()
+    except NotFound:
+        return create()
 
 
 def _organization(conn: Connection, name: str, kind: str) -> UUID:
-    found = _find(lambda p: organizations.list_organizations(conn, page=p), lambda o: o.name == name)
-    return _ensure(found, lambda: organizations.create_organization(conn, name=name, kind=kind)).id
+    return _get_or_create(
+        lambda: organizations.get_organization_by_name(conn, name=name),
+        lambda: organizations.create_organization(conn, name=name, kind=kind),
+    ).id
 
 
 def _manufacturer(conn: Connection, name: str) -> UUID:
     org = _organization(conn, name, "manufacturer")
-    found = _find(lambda p: manufacturers.list_manufacturers(conn, page=p), lambda m: m.name == name)
-    return _ensure(found, lambda: manufacturers.create_manufacturer(conn, name=name, organization_id=org)).id
+    return _get_or_create(
+        lambda: manufacturers.get_manufacturer_by_name(conn, name=name),
+        lambda: manufacturers.create_manufacturer(conn, name=name, organization_id=org),
+    ).id
 
 
 def _model(conn: Connection, spec: ModelSpec, maker: UUID) -> UUID:
-    found = _find(
-        lambda p: unit_models.list_unit_models(conn, page=p, manufacturer_id=maker), lambda m: m.name == spec.name
-    )
-    return _ensure(
-        found,
+    return _get_or_create(
+        lambda: unit_models.get_unit_model_by_name(conn, manufacturer_id=maker, name=spec.name),
         lambda: unit_models.create_unit_model(
             conn, manufacturer_id=maker, name=spec.name, capacity_kg=spec.capacity_kg,
             rated_speed_mps=spec.rated_speed_mps, drive_type=spec.drive_type,
@@ -100,19 +90,22 @@ def _model(conn: Connection, spec: ModelSpec, maker: UUID) -> UUID:
 
 def _supplier(conn: Connection, name: str) -> UUID:
     org = _organization(conn, name, "supplier")
-    found = _find(lambda p: suppliers.list_suppliers(conn, page=p), lambda s: s.name == name)
-    return _ensure(found, lambda: suppliers.create_supplier(conn, name=name, organization_id=org)).id
+    return _get_or_create(
+        lambda: suppliers.get_supplier_by_name(conn, name=name),
+        lambda: suppliers.create_supplier(conn, name=name, organization_id=org),
+    ).id
 
 
 def _site(conn: Connection, site: SiteSpec) -> UUID:
-    found = _find(lambda p: sites.list_sites(conn, page=p), lambda s: (s.name, s.city) == (site.name, site.city))
-    return _ensure(found, lambda: sites.create_site(conn, name=site.name, address=site.address, city=site.city)).id
+    return _get_or_create(
+        lambda: sites.get_site_by_name(conn, name=site.name, city=site.city),
+        lambda: sites.create_site(conn, name=site.name, address=site.address, city=site.city),
+    ).id
 
 
 def _batch(conn: Connection, batch: Batch, supplier: UUID) -> UUID:
-    found = _find(lambda p: components.list_batches(conn, page=p, supplier_id=supplier), lambda b: b.lot == batch.lot)
-    return _ensure(
-        found,
+    return _get_or_create(
+        lambda: components.get_batch_by_lot(conn, supplier_id=supplier, lot=batch.lot),
         lambda: components.create_batch(
             conn, supplier_id=supplier, component_type=batch.component_type, lot=batch.lot,
             produced_on=batch.produced_on,
