@@ -15,9 +15,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from models.crews import crew_maintainer_id
 from models.db import Connection
 from models.errors import BadRequest
-from models.organizations import OrgKind
+from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import ROLE_ORG_KIND, Role, TenantScope
@@ -84,18 +85,16 @@ def create_api_key(
     secret: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Mint a key for a role in an organisation; returns the stored key and its secret (shown once)."""
-    org = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": organization_id}).fetchone()
-    if org is None:
+    kind = organization_kind(conn, organization_id=organization_id)
+    if kind is None:
         raise BadRequest("no such organization")
     wanted = ROLE_ORG_KIND[role]
-    if wanted is not None and org["kind"] != wanted:
-        raise BadRequest(f"a {role} key belongs to an organisation of kind {wanted}, not {org['kind']}")
+    if wanted is not None and kind != wanted:
+        raise BadRequest(f"a {role} key belongs to an organisation of kind {wanted}, not {kind}")
     if (role is Role.CREW) != (crew_id is not None):
         raise BadRequest("a crew key needs a crew, and only a crew key has one")
-    if crew_id is not None:
-        crew = conn.execute("SELECT maintainer_id FROM crews WHERE id = %(id)s", {"id": crew_id}).fetchone()
-        if crew is None or crew["maintainer_id"] != organization_id:
-            raise BadRequest("no such crew in this organisation")
+    if crew_id is not None and crew_maintainer_id(conn, crew_id=crew_id) != organization_id:
+        raise BadRequest("no such crew in this organisation")
     if secret is None:
         secret = KEY_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     elif len(secret) < MIN_CONFIGURED_KEY_LENGTH:

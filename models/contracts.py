@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from models.db import Connection
 from models.errors import BadRequest
+from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import TenantScope, Visibility
@@ -42,8 +43,8 @@ def create_contract(
     conn: Connection, *, unit_id: str, maintainer_id: UUID, starts_on: date, ends_on: date | None = None
 ) -> Contract:
     """Give a maintainer (an organisation of kind maintainer) a contract for a unit."""
-    kind = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": maintainer_id}).fetchone()
-    if kind is not None and kind["kind"] != "maintainer":
+    kind = organization_kind(conn, organization_id=maintainer_id)
+    if kind is not None and kind != OrgKind.MAINTAINER:
         raise BadRequest("a contract's maintainer must be an organisation of kind maintainer")
     query = (
         "INSERT INTO maintenance_contracts (unit_id, maintainer_id, starts_on, ends_on)"

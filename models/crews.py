@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict
 
 from models.db import Connection
 from models.errors import BadRequest, NotFound
+from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import TenantScope, Visibility
 from models.types import Name
 
-__all__ = ["Crew", "CrewCreate", "create_crew", "get_crew", "list_crews"]
+__all__ = ["Crew", "CrewCreate", "create_crew", "crew_maintainer_id", "get_crew", "list_crews"]
 
 _COLUMNS = "id, maintainer_id, name, created_at"
 
@@ -37,27 +38,29 @@ class Crew(CrewCreate):
 
 
 def _visible(scope: TenantScope) -> sql.Composable:
-    match scope.visibility:
-        case Visibility.ALL:
-            return sql.SQL("TRUE")
-        case Visibility.CONTRACT:
-            return sql.SQL("maintainer_id = {}").format(sql.Literal(scope.organization_id))
-        case Visibility.CREW:
-            return sql.SQL("id = {}").format(sql.Literal(scope.crew_id))
-        case _:
-            return sql.SQL("FALSE")
+    return scope.maintainer_predicate("maintainer_id", "id")
 
 
 def create_crew(conn: Connection, *, scope: TenantScope, maintainer_id: UUID, name: str) -> Crew:
     """Add a crew to a maintainer; a maintainer's scope may only add to itself (else NotFound)."""
     if scope.visibility is Visibility.CONTRACT and scope.organization_id != maintainer_id:
         raise NotFound("no such maintainer")
-    kind = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": maintainer_id}).fetchone()
-    if kind is not None and kind["kind"] != "maintainer":
+    kind = organization_kind(conn, organization_id=maintainer_id)
+    if kind is not None and kind != OrgKind.MAINTAINER:
         raise BadRequest("a crew belongs to an organisation of kind maintainer")
     query = f"INSERT INTO crews (maintainer_id, name) VALUES (%(m)s, %(name)s) RETURNING {_COLUMNS}"
     with translate_errors():
         return fetch_one(conn, query, {"m": maintainer_id, "name": name}, model=Crew, what="crew")
+
+
+def crew_maintainer_id(conn: Connection, *, crew_id: UUID) -> UUID | None:
+    """The maintainer a crew belongs to, or None when there is no such crew (no scope: for checks, not reads)."""
+    row = conn.execute("SELECT maintainer_id FROM crews WHERE id = %(id)s", {"id": crew_id}).fetchone()
+    if row is None:
+        return None
+    maintainer = row["maintainer_id"]
+    assert isinstance(maintainer, UUID)
+    return maintainer
 
 
 def get_crew(conn: Connection, *, scope: TenantScope, crew_id: UUID) -> Crew:

@@ -21,6 +21,7 @@ __all__ = [
     "get_organization",
     "get_organization_by_name",
     "list_organizations",
+    "organization_kind",
 ]
 
 _COLUMNS = "id, name, kind, created_at"
@@ -70,6 +71,12 @@ def get_organization_by_name(conn: Connection, *, name: str) -> Organization:
     """The organisation with this name, or NotFound."""
     query = f"SELECT {_COLUMNS} FROM organizations WHERE name = %(name)s"
     return fetch_one(conn, query, {"name": name}, model=Organization, what="organization")
+
+
+def organization_kind(conn: Connection, *, organization_id: UUID) -> OrgKind | None:
+    """What the organisation is, or None when there is no such organisation."""
+    row = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": organization_id}).fetchone()
+    return None if row is None else OrgKind(str(row["kind"]))
 
 
 def list_organizations(conn: Connection, *, page: PageParams, kind: OrgKind | None = None) -> Page[Organization]:

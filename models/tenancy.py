@@ -112,6 +112,22 @@ class TenantScope:
             case Visibility.NONE:
                 return sql.SQL("FALSE")
 
+    def maintainer_predicate(self, maintainer_column: str, crew_column: str) -> sql.Composable:
+        """A SQL condition true for a maintainer's rows (crews, work orders) this scope may see.
+
+        A maintainer sees its own (`maintainer_column`), a crew only its own (`crew_column` names the crew).
+        """
+        match self.visibility:
+            case Visibility.ALL:
+                return sql.SQL("TRUE")
+            case Visibility.CONTRACT:
+                column, value = maintainer_column, self.organization_id
+            case Visibility.CREW:
+                column, value = crew_column, self.crew_id
+            case _:
+                return sql.SQL("FALSE")
+        return sql.SQL("{} = {}").format(sql.Identifier(*column.split(".")), sql.Literal(value))
+
     def manufacturers_predicate(self, manufacturer_column: str) -> sql.Composable:
         """A SQL condition true when `manufacturer_column` names a manufacturer this scope may build for."""
         if self.visibility is Visibility.ALL:

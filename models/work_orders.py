@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from models.crews import crew_maintainer_id
 from models.db import Connection
 from models.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from models.queries import Page, PageParams, fetch_one, fetch_page
@@ -127,15 +128,7 @@ class WorkOrder(BaseModel):
 
 
 def _visible(scope: TenantScope) -> sql.Composable:
-    match scope.visibility:
-        case Visibility.ALL:
-            return sql.SQL("TRUE")
-        case Visibility.CONTRACT:
-            return sql.SQL("maintainer_id = {}").format(sql.Literal(scope.organization_id))
-        case Visibility.CREW:
-            return sql.SQL("crew_id = {}").format(sql.Literal(scope.crew_id))
-        case _:
-            return sql.SQL("FALSE")
+    return scope.maintainer_predicate("maintainer_id", "crew_id")
 
 
 def _current_maintainer(conn: Connection, unit_id: str) -> UUID:
@@ -208,10 +201,8 @@ def _check_change(conn: Connection, scope: TenantScope, current: WorkOrder, valu
     if status is not None and status != current.status and status not in TRANSITIONS[current.status]:
         raise Conflict(f"a work order cannot go from {current.status} to {status}")
     crew_id = values.get("crew_id")
-    if crew_id is not None:
-        crew = conn.execute("SELECT maintainer_id FROM crews WHERE id = %(id)s", {"id": crew_id}).fetchone()
-        if crew is None or crew["maintainer_id"] != current.maintainer_id:
-            raise NotFound("no such crew at this work order's maintainer")
+    if crew_id is not None and crew_maintainer_id(conn, crew_id=crew_id) != current.maintainer_id:
+        raise NotFound("no such crew at this work order's maintainer")
 
 
 def update_work_order(
