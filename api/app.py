@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
 from api.errors import install_error_handlers
+from api.params import is_decimal
 from api.routers import ROUTERS
 from models.db import open_pool
 from models.settings import Settings
@@ -46,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Starlette sets no limit of its own; refuse by the declared length before reading anything.
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and (not is_decimal(declared) or int(declared) > limit):
             return JSONResponse({"error": "payload_too_large", "detail": f"body over {limit} bytes"}, status_code=413)
         return await call_next(request)
 

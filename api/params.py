@@ -10,7 +10,7 @@ from models.contract import UNIT_ID_PATTERN
 from models.errors import PreconditionFailed
 from models.queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 
-__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "expected_etag"]
+__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "expected_etag", "expected_version", "is_decimal"]
 
 
 def _page(
@@ -41,3 +41,18 @@ def expected_etag(if_match: str | None) -> str | None:
     if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
         raise PreconditionFailed('If-Match must be an ETag as returned by GET, e.g. "3"')
     return value[1:-1]
+
+
+def is_decimal(text: str) -> bool:
+    """True for ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500)."""
+    return text.isascii() and text.isdigit()
+
+
+def expected_version(if_match: str | None, *, what: str) -> int | None:
+    """The integer version an If-Match header names (None when absent or `*`); 412 when it names none."""
+    token = expected_etag(if_match)
+    if token is None:
+        return None
+    if not is_decimal(token):
+        raise PreconditionFailed(f"the {what} changed since it was read; fetch it again")
+    return int(token)

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
-from api.params import IfMatch, Paging, etag, expected_etag
+from api.params import IfMatch, Paging, etag, expected_version
 from models import work_orders
 from models.contract import UNIT_ID_PATTERN
-from models.errors import PreconditionFailed
 from models.queries import Page
 from models.work_orders import WorkOrder, WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
 
@@ -63,15 +62,9 @@ def update_work_order(
     if_match: IfMatch = None,
 ) -> WorkOrder:
     """Assign, progress or verify a work order; with If-Match, only if it has not changed since (else 412)."""
-    token = expected_etag(if_match)
-    if token is not None and not token.isdigit():
-        raise PreconditionFailed("the work order changed since it was read; fetch it again")
+    expected = expected_version(if_match, what="work order")
     order = work_orders.update_work_order(
-        conn,
-        scope=principal.tenant,
-        work_order_id=work_order_id,
-        changes=body,
-        expected_version=int(token) if token is not None else None,
+        conn, scope=principal.tenant, work_order_id=work_order_id, changes=body, expected_version=expected
     )
     response.headers["ETag"] = etag(str(order.version))
     return order
