@@ -12,12 +12,16 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel
 
+from models.db import ping
 from models.settings import MqttAddress
 
 __all__ = ["BrokerProbe", "router"]
 
 router = APIRouter(tags=["health"])
+# Orchestrators poll /health with short timeouts of their own; each probe must answer well within them.
 PROBE_TIMEOUT_S = 2.0
+# The probe connection lives for one CONNACK; the broker needs a keepalive, not a long one.
+PROBE_KEEPALIVE_S = 10
 
 
 class BrokerProbe:
@@ -39,7 +43,7 @@ class BrokerProbe:
 
         client.on_connect = on_connect
         try:
-            client.connect(self.address.host, self.address.port, keepalive=10)
+            client.connect(self.address.host, self.address.port, keepalive=PROBE_KEEPALIVE_S)
             client.loop_start()
             return connected.wait(PROBE_TIMEOUT_S)
         except OSError:
@@ -62,7 +66,7 @@ def health(request: Request) -> JSONResponse:
     """Report whether the database and the broker answer; 503 when either does not."""
     try:
         with request.app.state.pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
-            conn.execute("SELECT 1")
+            ping(conn)
         database: Literal["connected", "unreachable"] = "connected"
     except Exception:
         database = "unreachable"

@@ -39,6 +39,7 @@ KEY_PREFIX = "lb_"
 LOOKUP_LENGTH = 12
 # 32 random bytes: far beyond guessing, and a plain SHA-256 suffices for a secret of this entropy.
 SECRET_BYTES = 32
+# A key set by the operator (LIFTBRAIN_ADMIN_KEY) must not be guessable: 24 characters is ~140 bits when random.
 MIN_CONFIGURED_KEY_LENGTH = 24
 PLATFORM_ORGANIZATION = "liftbrain platform"
 # Two processes bootstrapping at once must not both mint an admin key.

@@ -6,12 +6,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-__all__ = ["Connection", "connect", "open_pool"]
+__all__ = ["Connection", "connect", "open_pool", "ping"]
 
 Connection = psycopg.Connection[dict[str, object]]
 
 # Fail fast when the server is gone instead of hanging a request or a batch.
 CONNECT_TIMEOUT_S = 10
+# A new pool waits this long for its first connections, so a service started before the database fails clearly.
+POOL_OPEN_TIMEOUT_S = 30
 
 
 def connect(dsn: str, *, autocommit: bool = False, application_name: str = "liftbrain") -> Connection:
@@ -36,5 +38,10 @@ def open_pool(
         kwargs={"row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name},
         open=False,
     )
-    pool.open(wait=True, timeout=30)
+    pool.open(wait=True, timeout=POOL_OPEN_TIMEOUT_S)
     return pool
+
+
+def ping(conn: Connection) -> None:
+    """Raise unless the server answers a trivial query."""
+    conn.execute("SELECT 1")

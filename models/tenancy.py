@@ -82,11 +82,6 @@ class TenantScope:
         """For models.api_keys only: the scope of a resolved key."""
         return cls(ROLE_VISIBILITY[role], organization_id, crew_id, issuer=_ISSUER)
 
-    @property
-    def sees_everything(self) -> bool:
-        """True for the platform view (admins and internal jobs)."""
-        return self.visibility is Visibility.ALL
-
     def units_predicate(self, unit_column: str) -> sql.Composable:
         """A SQL condition true for the rows whose `unit_column` names a unit this scope may see."""
         column = sql.Identifier(*unit_column.split("."))

@@ -29,6 +29,7 @@ __all__ = [
 BIGINT_MAX = 2**63 - 1
 # Lifecycle data is a handful of nested findings; deeper documents are a mistake or an attack.
 MAX_JSON_DEPTH = 8
+# Per object or array: room for a full report, while one request cannot make the server walk millions of values.
 MAX_JSON_ITEMS = 1000
 
 

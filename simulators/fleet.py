@@ -14,12 +14,11 @@ import numpy as np
 
 from simulators.catalogue import COMPONENT_TYPES, MODELS, SITES, Batch, ModelSpec, SiteSpec, build_catalogue
 from simulators.degradation import DEFECTIVE_HAZARD_FACTOR, ONSET_LOOKBACK_DAYS, PROCESSES
-from simulators.rng import FloatArray, IntArray, KeyArray, unit_generator, unit_keys
+from simulators.rng import BUILD_PURPOSE, FloatArray, IntArray, KeyArray, unit_generator, unit_keys
 from simulators.traffic import SECONDS_PER_DAY
 
 __all__ = ["Fleet", "InstalledComponent", "build_fleet"]
 
-_BUILD_PURPOSE = 1
 SECONDS_PER_YEAR = 365.25 * SECONDS_PER_DAY
 # Statutory maintenance (TSG T5002) every 15 days: each unit has its own day in that cycle, in working hours.
 MAINTENANCE_CYCLE_DAYS = 15
@@ -94,7 +93,7 @@ def build_fleet(*, seed: int, units: int, start: datetime, id_prefix: str = "sim
     vib, onsets, ttfs, repairs = [], [], [], []
     models, sites, installed_on, components, unit_ids, trips0 = [], [], [], [], [], []
     for k in indices:
-        rng = unit_generator(seed, k, _BUILD_PURPOSE)
+        rng = unit_generator(seed, k, BUILD_PURPOSE)
         unit_id = f"{id_prefix}-{k:05d}"
         models.append(MODELS[int(rng.integers(len(MODELS)))])
         sites.append(SITES[int(rng.integers(len(SITES)))])

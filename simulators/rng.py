@@ -12,7 +12,17 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FloatArray", "IntArray", "KeyArray", "normal", "uniform", "unit_generator", "unit_keys"]
+__all__ = [
+    "BUILD_PURPOSE",
+    "FACTORY_TEST_PURPOSE",
+    "FloatArray",
+    "IntArray",
+    "KeyArray",
+    "normal",
+    "uniform",
+    "unit_generator",
+    "unit_keys",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -24,6 +34,10 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _STREAM = np.uint64(0xD1B54A32D192ED03)
 _TO_UNIT = 2.0**-53
+
+# `unit_generator` purposes, in one place so no two users share (and so correlate) a stream of static draws.
+BUILD_PURPOSE = 1  # the fleet's build: models, sites, components, wear (simulators.fleet)
+FACTORY_TEST_PURPOSE = 2  # factory acceptance results (simulators.seeding)
 
 
 def unit_keys(seed: int, indices: range) -> KeyArray:

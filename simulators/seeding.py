@@ -23,7 +23,7 @@ from models.errors import NotFound
 from models.tenancy import TenantScope
 from simulators.catalogue import MANUFACTURERS, MODELS, SITES, SUPPLIERS, Batch, ModelSpec, SiteSpec
 from simulators.fleet import Fleet, build_fleet
-from simulators.rng import unit_generator
+from simulators.rng import FACTORY_TEST_PURPOSE, unit_generator
 from simulators.runner import RunConfig
 
 __all__ = ["MAINTAINER", "SeedSummary", "seed_fleet", "seed_registry"]
@@ -38,7 +38,6 @@ ACTOR = "simulator"
 UNITS_PER_TRANSACTION = 200
 # A unit leaves the factory about two months before it is installed.
 FACTORY_LEAD_DAYS = 60
-_FACTORY_PURPOSE = 2
 # Factory acceptance limits: brake must hold 125 % of rated load (EN 81-20), insulation above 0.5 MOhm.
 BRAKE_HOLD_LIMIT_PCT = 125.0
 INSULATION_LIMIT_MOHM = 0.5
@@ -126,7 +125,7 @@ def _catalogue(conn: Connection, batches: list[Batch]) -> dict[str, UUID]:
 
 def _factory_test(fleet: Fleet, unit: int) -> dict[str, Any]:
     """Factory acceptance results of one unit (a defective brake lot shows a thinner margin)."""
-    rng = unit_generator(fleet.seed, unit, _FACTORY_PURPOSE)
+    rng = unit_generator(fleet.seed, unit, FACTORY_TEST_PURPOSE)
     brake_lot = fleet.components[unit]["brake"].batch
     brake_hold = rng.normal(150.0, 6.0) - (DEFECTIVE_BRAKE_MARGIN_PCT if brake_lot.defective else 0.0)
     insulation = rng.lognormal(3.0, 0.4)
