@@ -109,7 +109,10 @@ def append_record(
     kind = LifecycleKind(kind)
     check_json(data)
     check_text(actor)
-    row = conn.execute("SELECT status FROM units WHERE id = %(id)s FOR SHARE", {"id": unit_id}).fetchone()
+    # The unit's append lock (the one the chain trigger takes) orders this check before any concurrent
+    # decommission, without a row lock on units that would queue behind ingest's last_seen updates.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('lifecycle:' || %(id)s, 0))", {"id": unit_id})
+    row = conn.execute("SELECT status FROM units WHERE id = %(id)s", {"id": unit_id}).fetchone()
     if row is not None and row["status"] == "decommissioned":
         raise Conflict(f"unit {unit_id} is decommissioned; its record is closed")
     query = (

@@ -68,7 +68,6 @@ def copy_telemetry(conn: psycopg.Connection[Any], rows: Sequence[TelemetryRow]) 
     except psycopg.errors.UniqueViolation:
         pass
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-    conn.execute(f"TRUNCATE {_STAGE}")
     _copy_rows(conn, _STAGE, rows)
     columns = ", ".join(TELEMETRY_COLUMNS)
     cursor = conn.execute(
