@@ -20,7 +20,7 @@ from brain.jobs import retention
 from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
-__all__ = ["JOBS", "Job", "run", "run_job"]
+__all__ = ["JOBS", "Job", "job_lock_key", "run", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,15 @@ class Job:
 JOBS: tuple[Job, ...] = (Job("retention", retention.run, every_seconds=3600),)
 
 
-def _lock_key(name: str) -> int:
+def job_lock_key(name: str) -> int:
+    """The advisory lock key of a job: the same in every replica."""
     return int.from_bytes(hashlib.sha256(f"liftbrain-job:{name}".encode()).digest()[:8], "big", signed=True)
 
 
 def run_job(dsn: str, job: Job, settings: Settings) -> bool:
     """Run `job` once if no other replica is running it; True when it ran and committed."""
     with psycopg.connect(dsn, application_name=f"liftbrain-brain-{job.name}") as conn:
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(job.name),)).fetchone()
+        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key(job.name),)).fetchone()
         conn.commit()
         if not locked or not locked[0]:
             log.info("job %s is running elsewhere; skipped", job.name)
@@ -60,7 +61,7 @@ def run_job(dsn: str, job: Job, settings: Settings) -> bool:
             log.exception("job %s failed; it runs again at its next interval", job.name)
             return False
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(job.name),))
+            conn.execute("SELECT pg_advisory_unlock(%s)", (job_lock_key(job.name),))
             conn.commit()
 
 

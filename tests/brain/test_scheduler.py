@@ -1,0 +1,53 @@
+"""The brain's job runner: one replica per job at a time, failures isolated, retention drops old chunks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from brain.jobs import retention
+from brain.scheduler import Job, job_lock_key, run_job
+from models.settings import Settings
+
+
+def _telemetry_at(dsn: str, *times: datetime) -> None:
+    with psycopg.connect(dsn) as conn:
+        for t in times:
+            conn.execute("INSERT INTO telemetry (unit_id, time, received_at) VALUES ('u1', %s, %s)", (t, t))
+
+
+def test_retention_drops_chunks_past_the_limit(database_url: str) -> None:
+    now = datetime.now(UTC)
+    _telemetry_at(database_url, now - timedelta(days=30), now - timedelta(hours=1))
+    job = Job("retention", retention.run, every_seconds=3600)
+    assert run_job(database_url, job, Settings(database_url=database_url, telemetry_retention_days=7))
+    with psycopg.connect(database_url) as conn:
+        remaining = conn.execute("SELECT count(*) FROM telemetry").fetchone()
+    assert remaining == (1,)
+
+
+def test_a_job_held_by_another_replica_is_skipped(database_url: str) -> None:
+    calls: list[datetime] = []
+    job = Job("held", lambda conn, *, now, settings: calls.append(now), every_seconds=60)
+    with psycopg.connect(database_url) as other_replica:
+        other_replica.execute("SELECT pg_advisory_lock(%s)", (job_lock_key("held"),))
+        assert run_job(database_url, job, Settings(database_url=database_url)) is False
+    assert calls == []
+    assert run_job(database_url, job, Settings(database_url=database_url)) is True
+    assert len(calls) == 1
+
+
+def test_a_failing_job_is_rolled_back_and_reported(database_url: str) -> None:
+    def failing(conn: psycopg.Connection[Any], *, now: datetime, settings: Settings) -> None:
+        conn.execute("INSERT INTO units (id) VALUES ('written-then-failed')")
+        raise RuntimeError("boom")
+
+    assert (
+        run_job(database_url, Job("failing", failing, every_seconds=60), Settings(database_url=database_url)) is False
+    )
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM units").fetchone() == (0,)
+        # the lock was released: the next run can take it
+        assert conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key("failing"),)).fetchone() == (True,)
