@@ -4,7 +4,9 @@ Starts its own PostgreSQL+TimescaleDB (durable commits) and Mosquitto in a tempo
 N messages (a fleet mix: telemetry batches, some controller events, status) from a separate process at
 QoS 1, runs ingest in this process, and measures end-to-end messages/s and rows/s, publish-to-commit
 latency, and loss. Then loads the same telemetry rows with one COPY BINARY into an identical empty
-hypertable (the raw limit) and through the staging + ON CONFLICT path (the redelivery path).
+hypertable (the raw limit) and through the staging + ON CONFLICT path (the redelivery path). A second
+phase queues the same messages while ingest is away and times the catch-up alone (no publisher competing
+for the two cores): ingest's own capacity.
 
     .venv/bin/python bench/ingest_throughput.py --messages 50000 --samples 20
 
@@ -115,6 +117,51 @@ def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate:
     client.disconnect()
 
 
+class CommitClock:
+    """Collects commit times per message key from ingest's on_committed hook."""
+
+    def __init__(self, expected_messages: int) -> None:
+        self.expected = expected_messages
+        self.commit_times: dict[tuple[str, str], float] = {}
+        self.totals = BatchResult()
+        self.done = threading.Event()
+        self.last_commit = 0.0
+
+    def on_committed(self, batch: Sequence[Delivery], result: BatchResult) -> None:
+        """Record the batch's commit time for each of its messages."""
+        now = time.time()
+        for delivery in batch:
+            parsed = delivery.parsed
+            if isinstance(parsed, Accepted):
+                first = parsed.telemetry[0][1] if parsed.telemetry else parsed.event[1]  # type: ignore[index]
+                self.commit_times[(parsed.unit_id, first.isoformat())] = now
+        self.last_commit = now
+        self.totals.add(result)
+        if self.totals.messages >= self.expected:
+            self.done.set()
+
+
+def run_publisher(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate: float) -> Any:
+    """Publish from a separate process; (started, finished, publish time by key)."""
+    context = mp.get_context("spawn")
+    results: Any = context.Queue()
+    publisher = context.Process(target=publish, args=(port, messages, rate, results))
+    publisher.start()
+    outcome = results.get(timeout=3600)
+    publisher.join()
+    return outcome
+
+
+def _counts(dsn: str) -> tuple[int, int, int]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM telemetry), (SELECT count(*) FROM events),"
+            " (SELECT count(*) FROM dead_letters)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def baseline_rows(messages: Sequence[tuple[str, bytes, tuple[str, str]]]) -> list[tuple[Any, ...]]:
     """The telemetry rows the messages carry, decoded ahead of time (not part of the timed load)."""
     limits = Limits(PREFIX, 1 << 20, timedelta(minutes=5), timedelta(days=3650))
@@ -169,42 +216,34 @@ def main() -> int:
         expected_rows = sum(1 for m in messages if m[0].endswith("/telemetry")) * args.samples
         expected_events = sum(1 for m in messages if m[0].endswith("/event"))
 
-        commit_times: dict[tuple[str, str], float] = {}
-        done = threading.Event()
-        totals = BatchResult()
-
-        def on_committed(batch: Sequence[Delivery], result: BatchResult) -> None:
-            now = time.time()
-            for d in batch:
-                p = d.parsed
-                if isinstance(p, Accepted):
-                    key = (p.unit_id, (p.telemetry[0][1] if p.telemetry else p.event[1]).isoformat())  # type: ignore[index]
-                    commit_times[key] = now
-            totals.add(result)
-            if totals.messages >= args.messages:
-                done.set()
-
         settings = Settings(database_url=dsn, mqtt_url=broker.url, ingest_batch_max_messages=args.batch,
                             ingest_http_port=0)  # fmt: skip
-        pipeline = Ingest(settings, on_committed=on_committed)
+        # Live: ingest runs while a separate process publishes.
+        live = CommitClock(args.messages)
+        pipeline = Ingest(settings, on_committed=live.on_committed)
         pipeline.start()
         pipeline.consumer.connected.wait(10)
-        time.sleep(0.5)
-        results: Any = mp.get_context("spawn").Queue()
-        publisher = mp.get_context("spawn").Process(target=publish, args=(broker.port, messages, args.rate, results))
-        print("publishing from a separate process; ingest running here ...", flush=True)
-        publisher.start()
-        pub_started, pub_finished, published = results.get(timeout=3600)
-        publisher.join()
-        done.wait(600)
-        last_commit = max(commit_times.values())
+        print("live: publishing from a separate process; ingest running here ...", flush=True)
+        pub_started, pub_finished, published = run_publisher(broker.port, messages, args.rate)
+        live.done.wait(600)
         pipeline.stop()
+        stored_rows, stored_events, dead = _counts(dsn)
+        elapsed = live.last_commit - pub_started
+        latencies = np.array([live.commit_times[k] - published[k] for k in published if k in live.commit_times])
+
+        # Catch-up: the same messages queued in ingest's session while it was away, then drained alone.
         with psycopg.connect(dsn) as conn:
-            stored_rows = conn.execute("SELECT count(*) FROM telemetry").fetchone()[0]  # type: ignore[index]
-            stored_events = conn.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
-            dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]  # type: ignore[index]
-        elapsed = last_commit - pub_started
-        latencies = np.array([commit_times[k] - published[k] for k in published if k in commit_times])
+            conn.execute("TRUNCATE telemetry, events")
+        print("catch-up: publishing while ingest is away ...", flush=True)
+        run_publisher(broker.port, messages, 0)
+        drain = CommitClock(args.messages)
+        pipeline = Ingest(settings, on_committed=drain.on_committed)
+        drain_started = time.time()
+        pipeline.start()
+        drain.done.wait(600)
+        pipeline.stop()
+        drain_rows = _counts(dsn)[0]
+        drain_rate = drain_rows / (drain.last_commit - drain_started)
 
         rows = baseline_rows(messages)
         raw_rate = timed_load(dsn, rows, idempotent=False)
@@ -223,10 +262,14 @@ def main() -> int:
         "publish_messages_per_s": round(args.messages / (pub_finished - pub_started)),
         "latency_p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
         "latency_p99_ms": round(float(np.percentile(latencies, 99)) * 1000, 1),
+        "catch_up_rows_per_s": round(drain_rate),
+        "catch_up_ratio": round(drain_rate / raw_rate, 3),
         "raw_copy_rows_per_s": round(raw_rate),
         "merge_path_rows_per_s": round(merge_rate),
         "ratio": round(expected_rows / elapsed / raw_rate, 3),
-        "lost": int(expected_rows - stored_rows) + int(expected_events - stored_events),
+        "lost": int(expected_rows - stored_rows)
+        + int(expected_events - stored_events)
+        + int(expected_rows - drain_rows),
         "dead_lettered": int(dead),
     }
     print()
