@@ -20,11 +20,15 @@ log = logging.getLogger("liftbrain")
 
 
 def bootstrap_admin_key(dsn: str, settings: Settings) -> None:
-    """Mint the first admin key when none exists and print it once (LIFTBRAIN_ADMIN_KEY, if set, is that key)."""
+    """Mint the first admin key when none exists and print it once (LIFTBRAIN_ADMIN_KEY, if set, is that key
+    and is not printed)."""
     with connect(dsn) as conn:
         secret = api_keys.ensure_bootstrap_admin_key(conn, secret=settings.admin_key)
         conn.commit()
     if secret is None:
+        return
+    if settings.admin_key is not None:
+        log.info("registered the admin key from LIFTBRAIN_ADMIN_KEY")
         return
     url = f"http://{settings.api_host}:{settings.api_port}"
     banner = "=" * 78

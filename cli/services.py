@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
 from models.settings import Settings
 
@@ -15,8 +16,11 @@ log = logging.getLogger("liftbrain")
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    applied = migrate(settings.require_database_url())
+    dsn = settings.require_database_url()
+    applied = migrate(dsn)
     log.info("database is current (%d migrations applied now)", len(applied))
+    # A deployment's first migrate also gives it its first admin key (docker-compose runs only this).
+    bootstrap_admin_key(dsn, settings)
     return 0
 
 
@@ -62,7 +66,9 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
     """Register `db migrate`, `contract schemas`, `ingest`, `brain` and `api`."""
     db = commands.add_parser("db", help="database administration")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
-    db_commands.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=_migrate)
+    db_commands.add_parser(
+        "migrate", help="apply pending schema migrations (and mint the first admin key)"
+    ).set_defaults(func=_migrate)
 
     contract = commands.add_parser("contract", help="the MQTT telemetry contract")
     contract_commands = contract.add_subparsers(dest="contract_command", required=True, metavar="CONTRACT_COMMAND")

@@ -49,3 +49,18 @@ def test_keys_create_refuses_a_role_the_organization_cannot_hold(
         conn.commit()
     monkeypatch.setenv("LIFTBRAIN_DATABASE_URL", database_url)
     assert main(["keys", "create", "--role", "manufacturer", "--org", "Lift Care"]) == 1
+
+
+def test_db_migrate_registers_the_configured_admin_key_without_printing_it(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configured = "lb_deploy_" + "k" * 32
+    monkeypatch.setenv("LIFTBRAIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("LIFTBRAIN_ADMIN_KEY", configured)
+    assert main(["db", "migrate"]) == 0
+    captured = capsys.readouterr()
+    assert configured not in captured.out + captured.err
+    with connect(database_url) as conn:
+        resolved = api_keys.resolve_key(conn, secret=configured)
+    assert resolved is not None
+    assert resolved.role is Role.ADMIN

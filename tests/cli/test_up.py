@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import secrets
+import re
 import shutil
 import signal
 import subprocess
@@ -35,14 +35,13 @@ class Stack:
 
     def __init__(self, data_dir: Path) -> None:
         self.api_port = free_port()
-        self.admin_key = "lb_test_" + secrets.token_urlsafe(24)
+        self.admin_key = ""
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("LIFTBRAIN_")},
             "LIFTBRAIN_DATA_DIR": str(data_dir),
             "LIFTBRAIN_API_PORT": str(self.api_port),
             "LIFTBRAIN_INGEST_HTTP_PORT": str(free_port()),
             "LIFTBRAIN_BRAIN_HTTP_PORT": str(free_port()),
-            "LIFTBRAIN_ADMIN_KEY": self.admin_key,
         }
         self.log = data_dir / "up.log"
 
@@ -82,6 +81,9 @@ def test_up_runs_the_whole_stack_and_stops_cleanly_twice(data_dir: Path) -> None
     process = stack.start()
     try:
         assert stack.wait_healthy(process) == {"status": "ok", "database": "connected", "broker": "connected"}
+        printed = re.search(r"^\s+(lb_\S{20,})$", stack.log.read_text(), flags=re.MULTILINE)
+        assert printed, "up printed no bootstrap admin key"
+        stack.admin_key = printed[1]
         deadline = time.monotonic() + 60
         units: list[dict[str, Any]] = []
         while time.monotonic() < deadline and not any(u.get("last_seen") for u in units):
