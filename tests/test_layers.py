@@ -1,0 +1,52 @@
+"""The layering of DESIGN.md, enforced: who may import whom, and no SQL driver in the API."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"models", "ingest", "brain", "api", "simulators", "stack", "cli"}
+ALLOWED = {
+    "models": set(),
+    "ingest": {"models"},
+    "brain": {"models"},
+    "api": {"models"},
+    "simulators": {"models"},
+    "stack": {"models"},
+    "cli": OURS - {"cli"},
+}
+# The API reaches the database only through models; the pool type is the one exception (request wiring).
+API_FORBIDDEN = {"psycopg"}
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_the_layers_below_it(package: str) -> None:
+    wrong = {
+        path: sorted(top for name in names if (top := name.split(".")[0]) in OURS - {package} - ALLOWED[package])
+        for path, names in _imports(package).items()
+    }
+    assert {path: tops for path, tops in wrong.items() if tops} == {}
+
+
+def test_api_does_not_talk_sql() -> None:
+    offenders = {
+        path: sorted(n for n in names if n.split(".")[0] in API_FORBIDDEN) for path, names in _imports("api").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
