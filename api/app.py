@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
 from api.errors import install_error_handlers
-from api.params import is_decimal
+from api.middleware import BodyLimit, RequestMetrics
 from api.routers import ROUTERS
 from models.db import open_pool
 from models.settings import Settings
@@ -41,15 +40,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    limit = settings.api_max_body_bytes
-
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Starlette sets no limit of its own; refuse by the declared length before reading anything.
-        declared = request.headers.get("content-length")
-        if declared is not None and (not is_decimal(declared) or int(declared) > limit):
-            return JSONResponse({"error": "payload_too_large", "detail": f"body over {limit} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(RequestMetrics)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -1,0 +1,62 @@
+"""The body limit (declared and chunked bodies) and the request metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Message, Scope
+
+from models.tenancy import Role
+from tests.api.conftest import auth
+from tests.conftest import Fleet
+
+LIMIT = 1 << 20
+
+
+def _chunked_status(app: ASGIApp, key: str, chunks: list[bytes]) -> int:
+    """POST a body in chunks with no Content-Length, as a chunked transfer arrives at the app."""
+
+    async def call() -> int:
+        incoming: list[Message] = [
+            {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
+        ]
+        sent: list[Message] = []
+
+        async def receive() -> Message:
+            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
+                   (b"transfer-encoding", b"chunked")]  # fmt: skip
+        scope: Scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": "/sites", "raw_path": b"/sites", "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("testclient", 50000), "server": ("testserver", 80),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
+
+    return asyncio.run(call())
+
+
+def test_declared_oversize_body_is_refused_before_it_is_read(client: TestClient, fleet: Fleet) -> None:
+    response = client.post("/sites", content=b" " * (LIMIT + 1), headers=auth(fleet.keys[Role.ADMIN]))
+    assert (response.status_code, response.json()["error"]) == (413, "payload_too_large")
+
+
+def test_chunked_oversize_body_is_refused_as_it_streams(client: TestClient, fleet: Fleet) -> None:
+    chunks = [b'{"name": "' + b"x" * (LIMIT // 2)] + [b"x" * (LIMIT // 2)] * 2 + [b'"}']
+    assert _chunked_status(client.app, fleet.keys[Role.ADMIN], chunks) == 413
+
+
+def test_chunked_body_within_the_limit_is_accepted(client: TestClient, fleet: Fleet) -> None:
+    assert _chunked_status(client.app, fleet.keys[Role.ADMIN], [b'{"name": "Tower ', b'A", "city": "Oslo"}']) == 201
+
+
+def test_requests_are_counted_per_route_template(client: TestClient, fleet: Fleet) -> None:
+    client.get(f"/units/{fleet.unit_a1}", headers=auth(fleet.keys[Role.ADMIN]))
+    body = client.get("/metrics").text
+    assert 'liftbrain_api_requests_total{method="GET",route="/units/{unit_id}",status="200"}' in body
