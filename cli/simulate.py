@@ -6,7 +6,8 @@ wall clock until Ctrl-C or SIGTERM. Same seed, start and sample period: same mes
 
 Ground truth (every injected wear onset, fault and event with its cause, component and batch) goes to
 --labels as JSON lines. With a database configured the registry is seeded first (manufacturers, models,
-batches, components, sites, units, installation records), skipping what exists; --no-seed-db skips it.
+batches, components, sites, units, installation records), skipping what exists, and the labels are loaded
+into the simulation_labels table when the run ends (run id: the labels file's name); --no-seed-db skips both.
 """
 
 from __future__ import annotations
@@ -78,6 +79,17 @@ def _check(args: argparse.Namespace) -> None:
         raise RuntimeError("--start needs an explicit UTC offset, e.g. 2026-03-01T00:00:00+00:00")
 
 
+def _load_labels(dsn: str, path: Path) -> None:
+    """Put the run's ground truth in simulation_labels too (run id: the labels file's name)."""
+    from models.db import connect
+    from models.simulation_labels import load_labels_file
+
+    with connect(dsn) as conn:
+        count = load_labels_file(conn, run_id=path.stem, path=path)
+        conn.commit()
+    log.info("loaded %d labels into simulation_labels (run %s)", count, path.stem)
+
+
 def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     """Seed (optionally) and run the simulated fleet; return the exit code."""
     from simulators.publisher import Publisher
@@ -126,6 +138,8 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
         publisher.close(timeout=STOP_DRAIN_S)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    if seed_db:
+        _load_labels(settings.require_database_url(), labels)
     log.info(
         "done: %d steps to %s, %d messages, %d samples, %d events, %d labels in %.1fs",
         summary.steps,

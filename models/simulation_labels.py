@@ -1,0 +1,67 @@
+"""Ground-truth labels of simulated runs: loaded from the simulator's JSONL, read back to score detectors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg.rows import class_row
+
+__all__ = ["LABEL_COLUMNS", "StoredLabel", "load_labels_file", "unit_labels"]
+
+LABEL_COLUMNS = (
+    "kind", "unit_id", "cause", "onset_at", "component_type", "component_serial", "batch_lot", "batch_defective",
+    "event_code", "event_at", "predicted_failure_at", "failure_at", "repaired_at",
+)  # fmt: skip
+
+
+class StoredLabel(msgspec.Struct, forbid_unknown_fields=True):
+    """One label as the simulator writes it (one JSON line)."""
+
+    kind: str
+    unit_id: str
+    cause: str
+    onset_at: datetime
+    component_type: str | None = None
+    component_serial: str | None = None
+    batch_lot: str | None = None
+    batch_defective: bool | None = None
+    event_code: str | None = None
+    event_at: datetime | None = None
+    predicted_failure_at: datetime | None = None
+    failure_at: datetime | None = None
+    repaired_at: datetime | None = None
+
+
+def _read(path: Path) -> Iterable[StoredLabel]:
+    decoder = msgspec.json.Decoder(StoredLabel)
+    with path.open("rb") as lines:
+        for line in lines:
+            if line.strip():
+                yield decoder.decode(line)
+
+
+def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) -> int:
+    """Replace run `run_id`'s labels with the file's (loading the same run again is idempotent); return the count."""
+    conn.execute("DELETE FROM simulation_labels WHERE run_id = %s", (run_id,))
+    count = 0
+    columns = ", ".join(("run_id", "seq", *LABEL_COLUMNS))
+    with conn.cursor() as cur, cur.copy(f"COPY simulation_labels ({columns}) FROM STDIN") as copy:
+        for count, label in enumerate(_read(path), start=1):
+            copy.write_row((run_id, count, *(getattr(label, name) for name in LABEL_COLUMNS)))
+    return count
+
+
+def unit_labels(conn: psycopg.Connection[Any], *, run_id: str, unit_id: str) -> list[StoredLabel]:
+    """A unit's labels in a run, in onset order."""
+    with conn.cursor(row_factory=class_row(StoredLabel)) as cur:
+        cur.execute(
+            f"SELECT {', '.join(LABEL_COLUMNS)} FROM simulation_labels WHERE run_id = %s AND unit_id = %s"
+            " ORDER BY onset_at, seq",
+            (run_id, unit_id),
+        )
+        return cur.fetchall()
