@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import msgspec
 import psycopg
 from psycopg.rows import class_row
 
-__all__ = ["LABEL_COLUMNS", "StoredLabel", "load_labels_file", "unit_labels"]
+__all__ = ["LABEL_COLUMNS", "Label", "load_labels_file", "read_labels", "unit_labels"]
 
 LABEL_COLUMNS = (
     "kind", "unit_id", "cause", "onset_at", "component_type", "component_serial", "batch_lot", "batch_defective",
@@ -19,8 +18,8 @@ LABEL_COLUMNS = (
 )  # fmt: skip
 
 
-class StoredLabel(msgspec.Struct, forbid_unknown_fields=True):
-    """One label as the simulator writes it (one JSON line)."""
+class Label(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """One ground-truth record: a line of the simulator's labels file, a row of simulation_labels."""
 
     kind: str
     unit_id: str
@@ -37,12 +36,10 @@ class StoredLabel(msgspec.Struct, forbid_unknown_fields=True):
     repaired_at: datetime | None = None
 
 
-def _read(path: Path) -> Iterable[StoredLabel]:
-    decoder = msgspec.json.Decoder(StoredLabel)
-    with path.open("rb") as lines:
-        for line in lines:
-            if line.strip():
-                yield decoder.decode(line)
+def read_labels(path: Path) -> list[Label]:
+    """Every label in a labels file."""
+    decoder = msgspec.json.Decoder(Label)
+    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
 def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) -> int:
@@ -51,14 +48,14 @@ def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) 
     count = 0
     columns = ", ".join(("run_id", "seq", *LABEL_COLUMNS))
     with conn.cursor() as cur, cur.copy(f"COPY simulation_labels ({columns}) FROM STDIN") as copy:
-        for count, label in enumerate(_read(path), start=1):
+        for count, label in enumerate(read_labels(path), start=1):
             copy.write_row((run_id, count, *(getattr(label, name) for name in LABEL_COLUMNS)))
     return count
 
 
-def unit_labels(conn: psycopg.Connection[Any], *, run_id: str, unit_id: str) -> list[StoredLabel]:
+def unit_labels(conn: psycopg.Connection[Any], *, run_id: str, unit_id: str) -> list[Label]:
     """A unit's labels in a run, in onset order."""
-    with conn.cursor(row_factory=class_row(StoredLabel)) as cur:
+    with conn.cursor(row_factory=class_row(Label)) as cur:
         cur.execute(
             f"SELECT {', '.join(LABEL_COLUMNS)} FROM simulation_labels WHERE run_id = %s AND unit_id = %s"
             " ORDER BY onset_at, seq",

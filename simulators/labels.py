@@ -18,30 +18,13 @@ import msgspec
 import numpy as np
 
 from models.contract import EVENT_CATALOGUE
+from models.simulation_labels import Label, read_labels
 from simulators.degradation import PROCESSES
 from simulators.engine import Incident, Simulation
 from simulators.fleet import Fleet
 from simulators.messages import to_datetime
 
 __all__ = ["Label", "LabelWriter", "read_labels"]
-
-
-class Label(msgspec.Struct, omit_defaults=True):
-    """One ground-truth record."""
-
-    kind: str
-    unit_id: str
-    cause: str
-    onset_at: datetime
-    component_type: str | None = None
-    component_serial: str | None = None
-    batch_lot: str | None = None
-    batch_defective: bool | None = None
-    event_code: str | None = None
-    event_at: datetime | None = None
-    predicted_failure_at: datetime | None = None
-    failure_at: datetime | None = None
-    repaired_at: datetime | None = None
 
 
 def _component(fleet: Fleet, unit: int, component_type: str | None) -> dict[str, object]:
@@ -118,9 +101,3 @@ class LabelWriter:
     def close(self) -> None:
         """Flush and close the file."""
         self._file.close()
-
-
-def read_labels(path: Path) -> list[Label]:
-    """Every label in a labels file."""
-    decoder = msgspec.json.Decoder(Label)
-    return [decoder.decode(line) for line in path.read_bytes().splitlines() if line]
