@@ -17,8 +17,8 @@ from pydantic import BaseModel
 
 from models.crews import crew_maintainer_id
 from models.db import Connection
-from models.errors import BadRequest
-from models.organizations import OrgKind, organization_kind
+from models.errors import BadRequest, NotFound
+from models.organizations import OrgKind, create_organization, get_organization_by_name, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import ROLE_ORG_KIND, Role, TenantScope
@@ -123,15 +123,13 @@ def ensure_bootstrap_admin_key(conn: Connection, *, secret: str | None = None) -
     exists = conn.execute("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1").fetchone()
     if exists is not None:
         return None
-    org = conn.execute(
-        "INSERT INTO organizations (name, kind) VALUES (%(name)s, %(kind)s)"
-        " ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id, kind",
-        {"name": PLATFORM_ORGANIZATION, "kind": str(OrgKind.PLATFORM)},
-    ).fetchone()
-    assert org is not None
-    org_id = org["id"]
-    assert isinstance(org_id, UUID)
-    _, minted = create_api_key(conn, name="bootstrap admin", role=Role.ADMIN, organization_id=org_id, secret=secret)
+    try:
+        platform = get_organization_by_name(conn, name=PLATFORM_ORGANIZATION)
+    except NotFound:
+        platform = create_organization(conn, name=PLATFORM_ORGANIZATION, kind=OrgKind.PLATFORM)
+    _, minted = create_api_key(
+        conn, name="bootstrap admin", role=Role.ADMIN, organization_id=platform.id, secret=secret
+    )
     return minted
 
 

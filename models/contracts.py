@@ -13,10 +13,10 @@ from models.errors import BadRequest
 from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
+from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import UnitId
 
-__all__ = ["Contract", "ContractCreate", "create_contract", "list_contracts"]
+__all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts"]
 
 _COLUMNS = "id, unit_id, maintainer_id, starts_on, ends_on, created_at"
 
@@ -67,3 +67,17 @@ def list_contracts(
         " AND (%(u)s::text IS NULL OR unit_id = %(u)s) ORDER BY starts_on DESC, id"
     ).format(visible=scope.units_predicate("unit_id"), own=own)
     return fetch_page(conn, query, {"u": unit_id}, model=Contract, page=page)
+
+
+def current_maintainer_id(conn: Connection, *, unit_id: str) -> UUID | None:
+    """The maintainer holding the unit's contract in force today (the newest, if several), or None."""
+    row = conn.execute(
+        f"SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND {CURRENT_CONTRACT}"
+        " ORDER BY starts_on DESC LIMIT 1",
+        {"u": unit_id},
+    ).fetchone()
+    if row is None:
+        return None
+    maintainer = row["maintainer_id"]
+    assert isinstance(maintainer, UUID)
+    return maintainer

@@ -16,7 +16,10 @@ from uuid import UUID
 
 from psycopg import sql
 
-__all__ = ["ROLE_ORG_KIND", "ROLE_VISIBILITY", "Role", "TenantScope", "Visibility"]
+# A maintenance contract in force today: what gives a maintainer (and its crews) sight of a unit.
+CURRENT_CONTRACT = "starts_on <= current_date AND (ends_on IS NULL OR ends_on >= current_date)"
+
+__all__ = ["CURRENT_CONTRACT", "ROLE_ORG_KIND", "ROLE_VISIBILITY", "Role", "TenantScope", "Visibility"]
 
 
 class Role(StrEnum):
@@ -97,8 +100,8 @@ class TenantScope:
                 return sql.SQL(query).format(col=column, org=org)
             case Visibility.CONTRACT:
                 query = (
-                    "{col} IN (SELECT c.unit_id FROM maintenance_contracts c WHERE c.maintainer_id = {org}"
-                    " AND c.starts_on <= current_date AND (c.ends_on IS NULL OR c.ends_on >= current_date))"
+                    "{col} IN (SELECT unit_id FROM maintenance_contracts WHERE maintainer_id = {org}"
+                    f" AND {CURRENT_CONTRACT})"
                 )
                 return sql.SQL(query).format(col=column, org=org)
             case Visibility.CREW:

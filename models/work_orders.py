@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from models.contracts import current_maintainer_id
 from models.crews import crew_maintainer_id
 from models.db import Connection
 from models.errors import BadRequest, Conflict, NotFound, PreconditionFailed
@@ -131,19 +132,6 @@ def _visible(scope: TenantScope) -> sql.Composable:
     return scope.maintainer_predicate("maintainer_id", "crew_id")
 
 
-def _current_maintainer(conn: Connection, unit_id: str) -> UUID:
-    row = conn.execute(
-        "SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND starts_on <= current_date"
-        " AND (ends_on IS NULL OR ends_on >= current_date) ORDER BY starts_on DESC LIMIT 1",
-        {"u": unit_id},
-    ).fetchone()
-    if row is None:
-        raise BadRequest(f"unit {unit_id} has no current maintenance contract; name the maintainer")
-    maintainer = row["maintainer_id"]
-    assert isinstance(maintainer, UUID)
-    return maintainer
-
-
 def create_work_order(
     conn: Connection, *, scope: TenantScope, order: WorkOrderCreate, source: str = "manual"
 ) -> WorkOrder:
@@ -155,7 +143,9 @@ def create_work_order(
             raise NotFound("no such maintainer")
         maintainer_id = scope.organization_id
     if maintainer_id is None:
-        maintainer_id = _current_maintainer(conn, order.unit_id)
+        maintainer_id = current_maintainer_id(conn, unit_id=order.unit_id)
+        if maintainer_id is None:
+            raise BadRequest(f"unit {order.unit_id} has no current maintenance contract; name the maintainer")
     query = (
         "INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, description, source, source_ref,"
         " due_at) VALUES (%(unit_id)s, %(maintainer_id)s, %(kind)s, %(priority)s, %(title)s, %(description)s,"
