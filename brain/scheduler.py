@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import retention
+from brain.jobs import presence, retention
 from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
@@ -36,7 +36,11 @@ class Job:
     every_seconds: int
 
 
-JOBS: tuple[Job, ...] = (Job("retention", retention.run, every_seconds=3600),)
+JOBS: tuple[Job, ...] = (
+    Job("retention", retention.run, every_seconds=3600),
+    # Often enough that "online" in the API is at most a couple of minutes stale beyond the silence limit.
+    Job("presence", presence.run, every_seconds=60),
+)
 
 
 def job_lock_key(name: str) -> int:

@@ -102,9 +102,9 @@ def _write_rows(conn: psycopg.Connection[Any], items: Sequence[Parsed], known: K
         if item.event is not None:
             events.append(item.event)
         if item.status is not None:
-            statuses.append(item.status)
-        if seen.get(item.unit_id, item.received_at) <= item.received_at:
-            seen[item.unit_id] = item.received_at
+            statuses.append(item.status)  # applied by record_status_changes, last_seen included
+        elif seen.get(item.unit_id, item.received_at) <= item.received_at:
+            seen[item.unit_id] = item.received_at  # data: a sign of life (see touch_last_seen)
     result.telemetry_rows = len(telemetry)
     result.telemetry_new = copy_telemetry(conn, telemetry)
     result.events_new = insert_events(conn, events)

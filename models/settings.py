@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     brain_http_port: int = 9102
 
     telemetry_retention_days: int = 400
+    # A unit that publishes nothing for this long is marked offline (its last will may never come).
+    unit_offline_after_seconds: float = 900.0
 
     @field_validator("database_url")
     @classmethod

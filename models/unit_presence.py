@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import scalar_row
 
-__all__ = ["StatusChange", "existing_unit_ids", "record_status_changes", "register_units", "touch_last_seen"]
+__all__ = [
+    "StatusChange",
+    "existing_unit_ids",
+    "mark_silent_units_offline",
+    "record_status_changes",
+    "register_units",
+    "touch_last_seen",
+]
 
 StatusChange = tuple[str, datetime, datetime, str]
 """(unit_id, time, received_at, state) with state 'online' or 'offline'."""
@@ -35,14 +42,19 @@ def register_units(conn: psycopg.Connection[Any], ids: Collection[str]) -> None:
 
 
 def touch_last_seen(conn: psycopg.Connection[Any], seen: Mapping[str, datetime]) -> None:
-    """Move each unit's last_seen forward (never back); ids sorted so concurrent writers lock in one order."""
+    """Move each unit's last_seen forward (never back) and mark it online; ids sorted so concurrent writers
+    lock rows in one order."""
     if not seen:
         return
     ids = sorted(seen)
+    # Data is a sign of life: a unit marked offline (by silence, or never announced) is online again, unless
+    # an offline status newer than this data says otherwise (a batch can be processed after the last will).
     conn.execute(
-        "UPDATE units AS u SET last_seen = GREATEST(u.last_seen, v.seen)"
+        "UPDATE units AS u SET last_seen = GREATEST(u.last_seen, v.seen),"
+        " online = u.online OR NOT EXISTS (SELECT 1 FROM unit_status_changes s"
+        "   WHERE s.unit_id = v.id AND s.state = 'offline' AND s.time >= v.seen)"
         " FROM unnest(%s::text[], %s::timestamptz[]) AS v(id, seen)"
-        " WHERE u.id = v.id AND (u.last_seen IS NULL OR u.last_seen < v.seen)",
+        " WHERE u.id = v.id AND (u.last_seen IS NULL OR u.last_seen < v.seen OR NOT u.online)",
         (ids, [seen[i] for i in ids]),
     )
 
@@ -71,3 +83,24 @@ def record_status_changes(conn: psycopg.Connection[Any], changes: Sequence[Statu
         "   WHERE s.unit_id = v.id AND s.time > v.time)",
         (ids, [newest[i][1] for i in ids], [newest[i][2] for i in ids], [newest[i][3] for i in ids]),
     )
+
+
+def mark_silent_units_offline(conn: psycopg.Connection[Any], *, now: datetime, silent_for: timedelta) -> list[str]:
+    """Units marked online but not heard from for `silent_for`: set offline and record it; return their ids.
+
+    A device that loses power behind a gateway never gets its last will published; silence is the only sign.
+    """
+    with conn.cursor(row_factory=scalar_row) as cur:
+        cur.execute(
+            "UPDATE units SET online = false, updated_at = now()"
+            " WHERE online AND (last_seen IS NULL OR last_seen < %s) RETURNING id",
+            (now - silent_for,),
+        )
+        ids = sorted(cur.fetchall())
+    if ids:
+        conn.execute(
+            "INSERT INTO unit_status_changes (unit_id, time, received_at, state)"
+            " SELECT unnest(%s::text[]), %s, %s, 'offline' ON CONFLICT DO NOTHING",
+            (ids, now, now),
+        )
+    return ids

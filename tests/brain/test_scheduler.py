@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from brain.jobs import retention
+from brain.jobs import presence, retention
 from brain.scheduler import Job, job_lock_key, run_job
 from models.settings import Settings
 
@@ -51,3 +51,20 @@ def test_a_failing_job_is_rolled_back_and_reported(database_url: str) -> None:
         assert conn.execute("SELECT count(*) FROM units").fetchone() == (0,)
         # the lock was released: the next run can take it
         assert conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key("failing"),)).fetchone() == (True,)
+
+
+def test_silent_online_units_are_marked_offline(database_url: str) -> None:
+    now = datetime.now(UTC)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO units (id, online, last_seen) VALUES ('quiet', true, %s), ('chatty', true, %s),"
+            " ('already-off', false, %s)",
+            (now - timedelta(hours=1), now - timedelta(seconds=30), now - timedelta(hours=1)),
+        )
+    job = Job("presence", presence.run, every_seconds=60)
+    assert run_job(database_url, job, Settings(database_url=database_url, unit_offline_after_seconds=600))
+    with psycopg.connect(database_url) as conn:
+        online = dict(conn.execute("SELECT id, online FROM units").fetchall())
+        changes = conn.execute("SELECT unit_id, state FROM unit_status_changes").fetchall()
+    assert online == {"quiet": False, "chatty": True, "already-off": False}
+    assert changes == [("quiet", "offline")]

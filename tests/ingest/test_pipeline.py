@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 import psycopg
@@ -121,3 +121,25 @@ def test_shared_subscription_splits_the_stream_without_loss(
         for p in pipelines:
             p.stop()
     assert all(p.writer.totals.messages > 0 for p in pipelines)
+
+
+def test_data_from_a_unit_marked_offline_brings_it_back_online(
+    ingest: Ingest, publisher: Publisher, database_url: str, now: datetime
+) -> None:
+    register(database_url, "u1")  # registered units start offline until they show a sign of life
+    publisher.send("u1", MessageKind.TELEMETRY, batch_payload(now, 2))
+    wait_until(lambda: count(database_url, "SELECT count(*) FROM units WHERE id = 'u1' AND online") == 1,
+               what="unit online after its data")  # fmt: skip
+
+
+def test_data_processed_after_a_newer_last_will_keeps_the_unit_offline(
+    ingest: Ingest, publisher: Publisher, database_url: str, now: datetime
+) -> None:
+    register(database_url, "u1")
+    later = datetime.now(UTC) + timedelta(seconds=60)
+    publisher.send("u1", MessageKind.STATUS, msgspec.json.encode(StatusMessage(state="offline", ts=later)))
+    publisher.flush()
+    wait_until(lambda: count(database_url, "SELECT count(*) FROM unit_status_changes") == 1, what="offline row")
+    publisher.send("u1", MessageKind.TELEMETRY, batch_payload(now, 2))
+    wait_until(lambda: count(database_url, "SELECT count(*) FROM telemetry") == 2, what="telemetry rows")
+    assert count(database_url, "SELECT count(*) FROM units WHERE id = 'u1' AND NOT online") == 1
