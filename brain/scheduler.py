@@ -6,21 +6,21 @@ job at once; a job that fails is logged and retried at its next run, never stopp
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from brain.jobs import presence, retention
+from models.db import connect
+from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
-__all__ = ["JOBS", "Job", "job_lock_key", "run", "run_job"]
+__all__ = ["JOBS", "Job", "run", "run_job"]
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,12 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-def job_lock_key(name: str) -> int:
-    """The advisory lock key of a job: the same in every replica."""
-    return int.from_bytes(hashlib.sha256(f"liftbrain-job:{name}".encode()).digest()[:8], "big", signed=True)
-
-
 def run_job(dsn: str, job: Job, settings: Settings) -> bool:
     """Run `job` once if no other replica is running it; True when it ran and committed."""
-    with psycopg.connect(dsn, application_name=f"liftbrain-brain-{job.name}") as conn:
-        locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (job_lock_key(job.name),)).fetchone()
+    with connect(dsn, application_name=f"liftbrain-brain-{job.name}") as conn:
+        taken = try_job_lock(conn, name=job.name)
         conn.commit()
-        if not locked or not locked[0]:
+        if not taken:
             log.info("job %s is running elsewhere; skipped", job.name)
             return False
         try:
@@ -65,7 +60,7 @@ def run_job(dsn: str, job: Job, settings: Settings) -> bool:
             log.exception("job %s failed; it runs again at its next interval", job.name)
             return False
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (job_lock_key(job.name),))
+            release_job_lock(conn, name=job.name)
             conn.commit()
 
 

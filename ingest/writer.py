@@ -19,6 +19,7 @@ import psycopg
 from ingest import metrics
 from ingest.batch import BatchResult, KnownUnits, write_batch
 from ingest.consumer import Delivery
+from models.db import connect
 
 __all__ = ["BatchPolicy", "BatchWriter"]
 
@@ -102,7 +103,7 @@ class BatchWriter:
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             # Durable commits (synchronous_commit on): a message is acked only once its rows survive a crash.
-            self._conn = psycopg.connect(self.dsn, connect_timeout=10, application_name="liftbrain-ingest")
+            self._conn = connect(self.dsn, application_name="liftbrain-ingest")
             self._conn.execute("SET synchronous_commit = on")
             self._conn.commit()
         return self._conn

@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 
 from brain.jobs import presence, retention
-from brain.scheduler import Job, job_lock_key, run_job
+from brain.scheduler import Job, run_job
+from models.job_locks import job_lock_key
 from models.settings import Settings
 
 
