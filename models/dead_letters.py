@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import class_row
 
-__all__ = ["DeadLetter", "insert_dead_letters", "recent_dead_letters"]
+__all__ = ["DeadLetter", "insert_dead_letters"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +32,3 @@ def insert_dead_letters(conn: psycopg.Connection[Any], letters: Sequence[DeadLet
             "INSERT INTO dead_letters (received_at, topic, unit_id, reason, payload) VALUES (%s, %s, %s, %s, %s)",
             [(d.received_at, d.topic, d.unit_id, d.reason, d.payload) for d in letters],
         )
-
-
-def recent_dead_letters(conn: psycopg.Connection[Any], *, limit: int = 100) -> list[DeadLetter]:
-    """The newest dead letters first."""
-    with conn.cursor(row_factory=class_row(DeadLetter)) as cur:
-        cur.execute(
-            "SELECT topic, unit_id, reason, payload, received_at FROM dead_letters ORDER BY id DESC LIMIT %s",
-            (limit,),
-        )
-        return cur.fetchall()

@@ -59,11 +59,15 @@ class LocalPostgres:
         """A libpq URL for `dbname` on this cluster."""
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
-    def _run(self, *args: str) -> None:
+    def _run(self, program: str, *args: str, check: bool = True) -> int:
+        """Run one of the server's programs as its system user; raise on failure when `check`."""
         # Its own session: a Ctrl-C at the terminal must not reach the server before `up` stops the services.
-        result = subprocess.run([*self._as_user, *args], capture_output=True, text=True, start_new_session=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
+        result = subprocess.run(
+            [*self._as_user, str(self._bindir / program), *args], capture_output=True, text=True, start_new_session=True
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{program} failed: {result.stderr.strip() or result.stdout.strip()}")
+        return result.returncode
 
     def init(self) -> bool:
         """Create the cluster unless it exists; True when it was created now."""
@@ -74,7 +78,7 @@ class LocalPostgres:
         chown_tree(self.pgdata, SYSTEM_USER)
         log.info("initdb %s", self.pgdata)
         self._run(
-            str(self._bindir / "initdb"),
+            "initdb",
             "-D",
             str(self.pgdata),
             "-U",
@@ -95,7 +99,7 @@ class LocalPostgres:
         options += f" -p {self.port} -k {self.pgdata}"
         log.info("starting PostgreSQL on 127.0.0.1:%d", self.port)
         self._run(
-            str(self._bindir / "pg_ctl"),
+            "pg_ctl",
             "-D",
             str(self.pgdata),
             "-l",
@@ -111,27 +115,18 @@ class LocalPostgres:
 
     def running(self) -> bool:
         """True when a server process runs on this data directory."""
-        status = subprocess.run(
-            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "status"], capture_output=True
-        )
-        return status.returncode == 0
+        return self._run("pg_ctl", "-D", str(self.pgdata), "status", check=False) == 0
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: clients are disconnected, data is safe)."""
         if not (self.pgdata / "postmaster.pid").exists():
             return
         log.info("stopping PostgreSQL")
-        subprocess.run(
-            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "stop", "-m", "fast", "-w"],
-            capture_output=True,
-        )
+        self._run("pg_ctl", "-D", str(self.pgdata), "stop", "-m", "fast", "-w", check=False)
 
     def kill(self) -> None:
         """Stop the server immediately, as a crash would (for tests of recovery)."""
-        subprocess.run(
-            [*self._as_user, str(self._bindir / "pg_ctl"), "-D", str(self.pgdata), "stop", "-m", "immediate", "-w"],
-            capture_output=True,
-        )
+        self._run("pg_ctl", "-D", str(self.pgdata), "stop", "-m", "immediate", "-w", check=False)
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database `name` unless it exists; return its DSN."""
