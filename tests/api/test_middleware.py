@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi.testclient import TestClient
-from starlette.types import ASGIApp, Message, Scope
+from starlette.types import ASGIApp
 
 from models.tenancy import Role
-from tests.api.conftest import auth
+from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
 
 LIMIT = 1 << 20
 
 
 def _chunked_status(app: ASGIApp, key: str, chunks: list[bytes]) -> int:
-    """POST a body in chunks with no Content-Length, as a chunked transfer arrives at the app."""
-
-    async def call() -> int:
-        incoming: list[Message] = [
-            {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)
-        ]
-        sent: list[Message] = []
-
-        async def receive() -> Message:
-            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
-        headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
-                   (b"transfer-encoding", b"chunked")]  # fmt: skip
-        scope: Scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-            "path": "/sites", "raw_path": b"/sites", "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("testclient", 50000), "server": ("testserver", 80),
-        }  # fmt: skip
-        await app(scope, receive, send)
-        return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
-
-    return asyncio.run(call())
+    """POST /sites with the body in chunks and no Content-Length, as a chunked transfer arrives at the app."""
+    headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
+               (b"transfer-encoding", b"chunked")]  # fmt: skip
+    return send_raw(app, "POST", "/sites", headers, chunks)
 
 
 def test_declared_oversize_body_is_refused_before_it_is_read(client: TestClient, fleet: Fleet) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from fastapi.testclient import TestClient
-from starlette.types import ASGIApp, Message, Scope
 
 from models.tenancy import Role
-from tests.api.conftest import auth
+from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
 
 
@@ -67,31 +64,6 @@ def test_stale_unit_etag_is_refused(client: TestClient, fleet: Fleet) -> None:
     assert client.patch("/units/A1", json={"floors": 21}, headers={**admin, "If-Match": tag}).status_code == 412
 
 
-def _raw_status(app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
-    """Send one request straight to the ASGI app, header bytes as a server would pass them (TestClient re-encodes
-    them as UTF-8, so a latin-1 byte such as 0xB2 never reaches the app through it)."""
-
-    async def call() -> int:
-        incoming: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
-        sent: list[Message] = []
-
-        async def receive() -> Message:
-            return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
-        scope: Scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-            "client": ("testclient", 50000), "server": ("testserver", 80),
-        }  # fmt: skip
-        await app(scope, receive, send)
-        return int(next(m["status"] for m in sent if m["type"] == "http.response.start"))
-
-    return asyncio.run(call())
-
-
 def test_work_order_etag_of_non_ascii_digits_is_refused(client: TestClient, fleet: Fleet) -> None:
     # 0xB2 is "²" in latin-1: str.isdigit() accepts it, int() does not.
     headers = [
@@ -100,7 +72,7 @@ def test_work_order_etag_of_non_ascii_digits_is_refused(client: TestClient, flee
         (b"if-match", b'"\xb2"'),
     ]
     path = f"/work-orders/{fleet.ids['wo_a']}"
-    assert _raw_status(client.app, "PATCH", path, headers, b'{"priority": 1}') == 412
+    assert send_raw(client.app, "PATCH", path, headers, [b'{"priority": 1}']) == 412
 
 
 def test_content_length_of_non_ascii_digits_is_refused(client: TestClient, fleet: Fleet) -> None:
@@ -109,4 +81,4 @@ def test_content_length_of_non_ascii_digits_is_refused(client: TestClient, fleet
         (b"content-type", b"application/json"),
         (b"content-length", b"\xb2"),
     ]
-    assert _raw_status(client.app, "POST", "/sites", headers, b'{"name": "x"}') == 413
+    assert send_raw(client.app, "POST", "/sites", headers, [b'{"name": "x"}']) == 413
