@@ -7,43 +7,57 @@ job at once; a job that fails is logged and retried at its next run, never stopp
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from brain.jobs import presence, retention
-from models.db import connect
+from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
 from models.settings import Settings
 
-__all__ = ["JOBS", "Job", "run", "run_job"]
+__all__ = ["Job", "JobRun", "jobs_for", "run", "run_job"]
 
 log = logging.getLogger(__name__)
 
-JobFunction = Callable[..., None]
+
+class JobRun(Protocol):
+    """One pass of a job, its configuration already bound: it writes through `conn` and never commits."""
+
+    def __call__(self, conn: Connection, *, now: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: its name (also its lock), function and interval."""
+    """A scheduled job: its name (also its lock), its bound pass and its interval."""
 
     name: str
-    function: JobFunction
+    run: JobRun
     every_seconds: int
 
 
-JOBS: tuple[Job, ...] = (
-    Job("retention", retention.run, every_seconds=3600),
-    # Often enough that "online" in the API is at most a couple of minutes stale beyond the silence limit.
-    Job("presence", presence.run, every_seconds=60),
-)
+def jobs_for(settings: Settings) -> tuple[Job, ...]:
+    """Every job, each bound to the part of `settings` it uses."""
+    return (
+        Job(
+            "retention",
+            partial(retention.run, older_than=timedelta(days=settings.telemetry_retention_days)),
+            every_seconds=3600,
+        ),
+        # Often enough that "online" in the API is at most a couple of minutes stale beyond the silence limit.
+        Job(
+            "presence",
+            partial(presence.run, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
+            every_seconds=60,
+        ),
+    )
 
 
-def run_job(dsn: str, job: Job, settings: Settings) -> bool:
+def run_job(dsn: str, job: Job) -> bool:
     """Run `job` once if no other replica is running it; True when it ran and committed."""
     with connect(dsn, application_name=f"liftbrain-brain-{job.name}") as conn:
         taken = try_job_lock(conn, name=job.name)
@@ -52,7 +66,7 @@ def run_job(dsn: str, job: Job, settings: Settings) -> bool:
             log.info("job %s is running elsewhere; skipped", job.name)
             return False
         try:
-            job.function(conn, now=datetime.now(UTC), settings=settings)
+            job.run(conn, now=datetime.now(UTC))
             conn.commit()
             return True
         except Exception:
@@ -69,13 +83,14 @@ def run(settings: Settings) -> int:
     dsn = settings.require_database_url()
     stop = stop_on_signals()
     scheduler = BackgroundScheduler(timezone=UTC)
-    for job in JOBS:
-        kwargs: dict[str, Any] = {"dsn": dsn, "job": job, "settings": settings}
+    jobs = jobs_for(settings)
+    for job in jobs:
+        kwargs: dict[str, Any] = {"dsn": dsn, "job": job}
         scheduler.add_job(run_job, "interval", seconds=job.every_seconds, kwargs=kwargs, id=job.name,
                           next_run_time=datetime.now(UTC), max_instances=1, coalesce=True)  # fmt: skip
     scheduler.start()
     probes = serve_probes(settings.api_host, settings.brain_http_port, lambda: {"scheduler": scheduler.running})
-    log.info("brain scheduler running %d job(s): %s", len(JOBS), ", ".join(j.name for j in JOBS))
+    log.info("brain scheduler running %d job(s): %s", len(jobs), ", ".join(j.name for j in jobs))
     stop.wait()
     scheduler.shutdown(wait=True)
     if probes is not None:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-import psycopg
-
-from models.settings import Settings
+from models.db import Connection
 from models.unit_presence import mark_silent_units_offline
 
 __all__ = ["run"]
@@ -16,8 +13,8 @@ __all__ = ["run"]
 log = logging.getLogger(__name__)
 
 
-def run(conn: psycopg.Connection[Any], *, now: datetime, settings: Settings) -> None:
-    """Set units silent for `unit_offline_after_seconds` offline, with a status change recorded."""
-    ids = mark_silent_units_offline(conn, now=now, silent_for=timedelta(seconds=settings.unit_offline_after_seconds))
+def run(conn: Connection, *, now: datetime, silent_for: timedelta) -> None:
+    """Set units silent for longer than `silent_for` offline, with a status change recorded."""
+    ids = mark_silent_units_offline(conn, now=now, silent_for=silent_for)
     if ids:
         log.info("marked %d silent unit(s) offline: %s", len(ids), ", ".join(ids[:20]))

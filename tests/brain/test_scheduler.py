@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
 
 import psycopg
 
 from brain.jobs import presence, retention
-from brain.scheduler import Job, run_job
+from brain.scheduler import Job, jobs_for, run_job
+from brain.units import for_each_unit
+from models.db import Connection
 from models.job_locks import job_lock_key
 from models.settings import Settings
 
@@ -22,8 +24,8 @@ def _telemetry_at(dsn: str, *times: datetime) -> None:
 def test_retention_drops_chunks_past_the_limit(database_url: str) -> None:
     now = datetime.now(UTC)
     _telemetry_at(database_url, now - timedelta(days=30), now - timedelta(hours=1))
-    job = Job("retention", retention.run, every_seconds=3600)
-    assert run_job(database_url, job, Settings(database_url=database_url, telemetry_retention_days=7))
+    job = Job("retention", partial(retention.run, older_than=timedelta(days=7)), every_seconds=3600)
+    assert run_job(database_url, job)
     with psycopg.connect(database_url) as conn:
         remaining = conn.execute("SELECT count(*) FROM telemetry").fetchone()
     assert remaining == (1,)
@@ -31,23 +33,21 @@ def test_retention_drops_chunks_past_the_limit(database_url: str) -> None:
 
 def test_a_job_held_by_another_replica_is_skipped(database_url: str) -> None:
     calls: list[datetime] = []
-    job = Job("held", lambda conn, *, now, settings: calls.append(now), every_seconds=60)
+    job = Job("held", lambda conn, *, now: calls.append(now), every_seconds=60)
     with psycopg.connect(database_url) as other_replica:
         other_replica.execute("SELECT pg_advisory_lock(%s)", (job_lock_key("held"),))
-        assert run_job(database_url, job, Settings(database_url=database_url)) is False
+        assert run_job(database_url, job) is False
     assert calls == []
-    assert run_job(database_url, job, Settings(database_url=database_url)) is True
+    assert run_job(database_url, job) is True
     assert len(calls) == 1
 
 
 def test_a_failing_job_is_rolled_back_and_reported(database_url: str) -> None:
-    def failing(conn: psycopg.Connection[Any], *, now: datetime, settings: Settings) -> None:
+    def failing(conn: Connection, *, now: datetime) -> None:
         conn.execute("INSERT INTO units (id) VALUES ('written-then-failed')")
         raise RuntimeError("boom")
 
-    assert (
-        run_job(database_url, Job("failing", failing, every_seconds=60), Settings(database_url=database_url)) is False
-    )
+    assert run_job(database_url, Job("failing", failing, every_seconds=60)) is False
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM units").fetchone() == (0,)
         # the lock was released: the next run can take it
@@ -62,10 +62,33 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
             " ('already-off', false, %s)",
             (now - timedelta(hours=1), now - timedelta(seconds=30), now - timedelta(hours=1)),
         )
-    job = Job("presence", presence.run, every_seconds=60)
-    assert run_job(database_url, job, Settings(database_url=database_url, unit_offline_after_seconds=600))
+    job = Job("presence", partial(presence.run, silent_for=timedelta(seconds=600)), every_seconds=60)
+    assert run_job(database_url, job)
     with psycopg.connect(database_url) as conn:
         online = dict(conn.execute("SELECT id, online FROM units").fetchall())
         changes = conn.execute("SELECT unit_id, state FROM unit_status_changes").fetchall()
     assert online == {"quiet": False, "chatty": True, "already-off": False}
     assert changes == [("quiet", "offline")]
+
+
+def test_jobs_are_bound_to_their_settings() -> None:
+    jobs = {job.name: job for job in jobs_for(Settings(telemetry_retention_days=7, unit_offline_after_seconds=90))}
+    assert set(jobs) == {"retention", "presence"}
+    retention_run, presence_run = jobs["retention"].run, jobs["presence"].run
+    assert isinstance(retention_run, partial)
+    assert isinstance(presence_run, partial)
+    assert retention_run.keywords == {"older_than": timedelta(days=7)}
+    assert presence_run.keywords == {"silent_for": timedelta(seconds=90)}
+
+
+def test_one_failing_unit_is_rolled_back_and_the_others_are_kept(conn: Connection) -> None:
+    def register(conn: Connection, unit_id: str) -> None:
+        conn.execute("INSERT INTO units (id) VALUES (%s)", (unit_id,))
+        if unit_id == "bad":
+            raise ValueError("corrupt history")
+
+    outcome = for_each_unit(conn, ["a", "bad", "b"], register, job="test")
+    conn.commit()
+    assert outcome.done == ["a", "b"]
+    assert outcome.failed == {"bad": "ValueError: corrupt history"}
+    assert [row["id"] for row in conn.execute("SELECT id FROM units ORDER BY id").fetchall()] == ["a", "b"]

@@ -1,0 +1,38 @@
+"""Per-unit failure isolation for brain jobs: one bad unit is rolled back, logged and skipped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from models.db import Connection
+
+__all__ = ["UnitOutcome", "for_each_unit"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UnitOutcome:
+    """What a per-unit pass did: units that completed and units that failed (with the error's text)."""
+
+    done: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def for_each_unit(
+    conn: Connection, unit_ids: Iterable[str], work: Callable[[Connection, str], None], *, job: str
+) -> UnitOutcome:
+    """Run `work(conn, unit_id)` for each unit inside its own savepoint; a failure undoes only that unit's writes."""
+    outcome = UnitOutcome()
+    for unit_id in unit_ids:
+        try:
+            with conn.transaction():
+                work(conn, unit_id)
+        except Exception as error:  # one unit's bad data must not stop the fleet's pass
+            log.exception("job %s failed for unit %s; other units go on", job, unit_id)
+            outcome.failed[unit_id] = f"{type(error).__name__}: {error}"
+        else:
+            outcome.done.append(unit_id)
+    return outcome
