@@ -8,23 +8,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from models.catalogue import Catalogue
 from models.db import Connection
-from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.sqlerrors import translate_errors
 from models.types import Name
 
 __all__ = [
+    "ORGANIZATIONS",
     "OrgKind",
     "Organization",
     "OrganizationCreate",
     "create_organization",
-    "get_organization",
     "get_organization_by_name",
-    "list_organizations",
     "organization_kind",
 ]
-
-_COLUMNS = "id, name, kind, created_at"
 
 
 class OrgKind(StrEnum):
@@ -54,32 +50,27 @@ class Organization(OrganizationCreate):
     created_at: datetime
 
 
+ORGANIZATIONS = Catalogue(
+    table="organizations",
+    columns=("id", "name", "kind", "created_at"),
+    model=Organization,
+    what="organization",
+    order_by=("name",),
+    shared_because="who takes part (makes, maintainers, suppliers, regulators) is public; keys are not listed here",
+)
+
+
 def create_organization(conn: Connection, *, name: str, kind: OrgKind | str) -> Organization:
     """Register an organisation; Conflict when the name is taken."""
-    with translate_errors():
-        query = f"INSERT INTO organizations (name, kind) VALUES (%(name)s, %(kind)s) RETURNING {_COLUMNS}"
-        return fetch_one(conn, query, {"name": name, "kind": str(kind)}, model=Organization, what="organization")
-
-
-def get_organization(conn: Connection, *, organization_id: UUID) -> Organization:
-    """One organisation, or NotFound."""
-    query = f"SELECT {_COLUMNS} FROM organizations WHERE id = %(id)s"
-    return fetch_one(conn, query, {"id": organization_id}, model=Organization, what="organization")
+    return ORGANIZATIONS.create(conn, {"name": name, "kind": str(kind)})
 
 
 def get_organization_by_name(conn: Connection, *, name: str) -> Organization:
     """The organisation with this name, or NotFound."""
-    query = f"SELECT {_COLUMNS} FROM organizations WHERE name = %(name)s"
-    return fetch_one(conn, query, {"name": name}, model=Organization, what="organization")
+    return ORGANIZATIONS.find(conn, {"name": name})
 
 
 def organization_kind(conn: Connection, *, organization_id: UUID) -> OrgKind | None:
     """What the organisation is, or None when there is no such organisation."""
     row = conn.execute("SELECT kind FROM organizations WHERE id = %(id)s", {"id": organization_id}).fetchone()
     return None if row is None else OrgKind(str(row["kind"]))
-
-
-def list_organizations(conn: Connection, *, page: PageParams, kind: OrgKind | None = None) -> Page[Organization]:
-    """Organisations by name, optionally of one kind."""
-    query = f"SELECT {_COLUMNS} FROM organizations WHERE %(kind)s::text IS NULL OR kind = %(kind)s ORDER BY name, id"
-    return fetch_page(conn, query, {"kind": kind}, model=Organization, page=page)

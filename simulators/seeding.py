@@ -17,7 +17,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from models import components, contracts, lifecycle, manufacturers, organizations, sites, suppliers, unit_models, units
+from models import components, contracts, lifecycle, organizations, parties, sites, unit_models, units
 from models.db import Connection, connect
 from models.errors import NotFound
 from models.tenancy import TenantScope
@@ -72,33 +72,33 @@ def _organization(conn: Connection, name: str, kind: str) -> UUID:
 def _manufacturer(conn: Connection, name: str) -> UUID:
     org = _organization(conn, name, "manufacturer")
     return _get_or_create(
-        lambda: manufacturers.get_manufacturer_by_name(conn, name=name),
-        lambda: manufacturers.create_manufacturer(conn, name=name, organization_id=org),
+        lambda: parties.MANUFACTURERS.find(conn, {"name": name}),
+        lambda: parties.MANUFACTURERS.create(conn, {"name": name, "organization_id": org}),
     ).id
 
 
 def _model(conn: Connection, spec: ModelSpec, maker: UUID) -> UUID:
     return _get_or_create(
-        lambda: unit_models.get_unit_model_by_name(conn, manufacturer_id=maker, name=spec.name),
-        lambda: unit_models.create_unit_model(
-            conn, manufacturer_id=maker, name=spec.name, capacity_kg=spec.capacity_kg,
-            rated_speed_mps=spec.rated_speed_mps, drive_type=spec.drive_type,
-        ),
+        lambda: unit_models.UNIT_MODELS.find(conn, {"manufacturer_id": maker, "name": spec.name}),
+        lambda: unit_models.UNIT_MODELS.create(conn, {
+            "manufacturer_id": maker, "name": spec.name, "capacity_kg": spec.capacity_kg,
+            "rated_speed_mps": spec.rated_speed_mps, "drive_type": spec.drive_type,
+        }),
     ).id  # fmt: skip
 
 
 def _supplier(conn: Connection, name: str) -> UUID:
     org = _organization(conn, name, "supplier")
     return _get_or_create(
-        lambda: suppliers.get_supplier_by_name(conn, name=name),
-        lambda: suppliers.create_supplier(conn, name=name, organization_id=org),
+        lambda: parties.SUPPLIERS.find(conn, {"name": name}),
+        lambda: parties.SUPPLIERS.create(conn, {"name": name, "organization_id": org}),
     ).id
 
 
 def _site(conn: Connection, site: SiteSpec) -> UUID:
     return _get_or_create(
-        lambda: sites.get_site_by_name(conn, name=site.name, city=site.city),
-        lambda: sites.create_site(conn, name=site.name, address=site.address, city=site.city),
+        lambda: sites.SITES.find(conn, {"name": site.name, "city": site.city}),
+        lambda: sites.SITES.create(conn, {"name": site.name, "address": site.address, "city": site.city}),
     ).id
 
 

@@ -24,17 +24,16 @@ from models import (
     contracts,
     crews,
     lifecycle,
-    manufacturers,
     organizations,
-    sites,
-    suppliers,
-    unit_models,
     units,
     work_orders,
 )
 from models.db import Connection, connect
 from models.migrate import migrate
+from models.parties import MANUFACTURERS, SUPPLIERS
+from models.sites import SITES
 from models.tenancy import Role, TenantScope
+from models.unit_models import UNIT_MODELS
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 
@@ -137,16 +136,18 @@ def seed_fleet(conn: Connection) -> Fleet:
     for side, (make, maintainer) in {"a": ("Acme", "Mx"), "b": ("Borealis", "My")}.items():
         make_org = organizations.create_organization(conn, name=f"{make} Org", kind="manufacturer")
         maint_org = organizations.create_organization(conn, name=maintainer, kind="maintainer")
-        maker = manufacturers.create_manufacturer(conn, name=make, organization_id=make_org.id)
-        model = unit_models.create_unit_model(
+        maker = MANUFACTURERS.create(conn, {"name": make, "organization_id": make_org.id})
+        model = UNIT_MODELS.create(
             conn,
-            manufacturer_id=maker.id,
-            name=f"{make} 1000",
-            capacity_kg=1000,
-            rated_speed_mps=1.75,
-            drive_type="traction_gearless",
+            {
+                "manufacturer_id": maker.id,
+                "name": f"{make} 1000",
+                "capacity_kg": 1000,
+                "rated_speed_mps": 1.75,
+                "drive_type": "traction_gearless",
+            },
         )
-        site = sites.create_site(conn, name=f"{make} Tower", address=f"{side} street 1", city="Shanghai")
+        site = SITES.create(conn, {"name": f"{make} Tower", "address": f"{side} street 1", "city": "Shanghai"})
         unit_id = side.upper() + "1"
         units.create_unit(
             conn,
@@ -196,7 +197,7 @@ def seed_fleet(conn: Connection) -> Fleet:
             keyring[role] = api_keys.create_api_key(
                 conn, name=f"{role} {side}", role=role, organization_id=org, crew_id=crew_id
             )[1]
-    supplier = suppliers.create_supplier(conn, name="Brakes Ltd")
+    supplier = SUPPLIERS.create(conn, {"name": "Brakes Ltd"})
     batch = components.create_batch(
         conn, supplier_id=supplier.id, component_type="brake", lot="L-1", produced_on=date(2023, 12, 1)
     )

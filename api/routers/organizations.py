@@ -11,7 +11,7 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
 from models import organizations
-from models.organizations import Organization, OrganizationCreate, OrgKind
+from models.organizations import ORGANIZATIONS, Organization, OrganizationCreate, OrgKind
 from models.queries import Page
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
@@ -28,10 +28,10 @@ def create_organization(body: OrganizationCreate, conn: Conn, _: Writer) -> Orga
 @router.get("")
 def list_organizations(conn: Conn, _: Reader, page: Paging, kind: OrgKind | None = None) -> Page[Organization]:
     """Organisations by name."""
-    return organizations.list_organizations(conn, page=page, kind=kind)
+    return ORGANIZATIONS.list(conn, page=page, where={"kind": kind})
 
 
 @router.get("/{organization_id}")
 def get_organization(organization_id: UUID, conn: Conn, _: Reader) -> Organization:
     """One organisation."""
-    return organizations.get_organization(conn, organization_id=organization_id)
+    return ORGANIZATIONS.get(conn, row_id=organization_id)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import sites
 from models.queries import Page
-from models.sites import Site, SiteCreate
+from models.sites import SITES, Site, SiteCreate
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 Reader = Annotated[Principal, Depends(require(Scope.SITES_READ))]
@@ -22,16 +21,16 @@ Writer = Annotated[Principal, Depends(require(Scope.SITES_WRITE))]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_site(body: SiteCreate, conn: Conn, _: Writer) -> Site:
     """Register a site."""
-    return sites.create_site(conn, name=body.name, address=body.address, city=body.city)
+    return SITES.create(conn, body.model_dump())
 
 
 @router.get("")
 def list_sites(conn: Conn, _: Reader, page: Paging) -> Page[Site]:
     """Sites by city and name."""
-    return sites.list_sites(conn, page=page)
+    return SITES.list(conn, page=page)
 
 
 @router.get("/{site_id}")
 def get_site(site_id: UUID, conn: Conn, _: Reader) -> Site:
     """One site."""
-    return sites.get_site(conn, site_id=site_id)
+    return SITES.get(conn, row_id=site_id)

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import suppliers
+from models.parties import SUPPLIERS, PartyCreate, Supplier
 from models.queries import Page
-from models.suppliers import Supplier, SupplierCreate
 
 router = APIRouter(prefix="/suppliers", tags=["catalog"])
 Reader = Annotated[Principal, Depends(require(Scope.CATALOG_READ))]
@@ -20,18 +19,18 @@ Writer = Annotated[Principal, Depends(require(Scope.CATALOG_WRITE))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_supplier(body: SupplierCreate, conn: Conn, _: Writer) -> Supplier:
+def create_supplier(body: PartyCreate, conn: Conn, _: Writer) -> Supplier:
     """Register a supplier."""
-    return suppliers.create_supplier(conn, name=body.name, organization_id=body.organization_id)
+    return SUPPLIERS.create(conn, body.model_dump())
 
 
 @router.get("")
 def list_suppliers(conn: Conn, _: Reader, page: Paging) -> Page[Supplier]:
     """Suppliers by name."""
-    return suppliers.list_suppliers(conn, page=page)
+    return SUPPLIERS.list(conn, page=page)
 
 
 @router.get("/{supplier_id}")
 def get_supplier(supplier_id: UUID, conn: Conn, _: Reader) -> Supplier:
     """One supplier."""
-    return suppliers.get_supplier(conn, supplier_id=supplier_id)
+    return SUPPLIERS.get(conn, row_id=supplier_id)

@@ -4,32 +4,36 @@ from __future__ import annotations
 
 import pytest
 
-from models import components, manufacturers, organizations, sites, suppliers, unit_models
+from models import components, organizations
 from models.db import Connection
 from models.errors import NotFound
+from models.parties import MANUFACTURERS, SUPPLIERS
+from models.sites import SITES
+from models.unit_models import UNIT_MODELS
 
 
 def test_organization_manufacturer_and_supplier_are_found_by_name(conn: Connection) -> None:
     org = organizations.create_organization(conn, name="Lift Care", kind="maintainer")
-    maker = manufacturers.create_manufacturer(conn, name="Aufzug AG")
-    supplier = suppliers.create_supplier(conn, name="Brakes Ltd")
+    maker = MANUFACTURERS.create(conn, {"name": "Aufzug AG"})
+    supplier = SUPPLIERS.create(conn, {"name": "Brakes Ltd"})
     assert organizations.get_organization_by_name(conn, name="Lift Care") == org
-    assert manufacturers.get_manufacturer_by_name(conn, name="Aufzug AG") == maker
-    assert suppliers.get_supplier_by_name(conn, name="Brakes Ltd") == supplier
+    assert MANUFACTURERS.find(conn, {"name": "Aufzug AG"}) == maker
+    assert SUPPLIERS.find(conn, {"name": "Brakes Ltd"}) == supplier
     with pytest.raises(NotFound):
         organizations.get_organization_by_name(conn, name="Nobody")
 
 
 def test_unit_model_and_batch_are_found_within_their_owner(conn: Connection) -> None:
-    maker = manufacturers.create_manufacturer(conn, name="Aufzug AG")
-    other = manufacturers.create_manufacturer(conn, name="Other AG")
-    model = unit_models.create_unit_model(
-        conn, manufacturer_id=maker.id, name="M1", capacity_kg=630, rated_speed_mps=1.0, drive_type="mrl"
+    maker = MANUFACTURERS.create(conn, {"name": "Aufzug AG"})
+    other = MANUFACTURERS.create(conn, {"name": "Other AG"})
+    model = UNIT_MODELS.create(
+        conn,
+        {"manufacturer_id": maker.id, "name": "M1", "capacity_kg": 630, "rated_speed_mps": 1.0, "drive_type": "mrl"},
     )
-    assert unit_models.get_unit_model_by_name(conn, manufacturer_id=maker.id, name="M1") == model
+    assert UNIT_MODELS.find(conn, {"manufacturer_id": maker.id, "name": "M1"}) == model
     with pytest.raises(NotFound):
-        unit_models.get_unit_model_by_name(conn, manufacturer_id=other.id, name="M1")
-    supplier = suppliers.create_supplier(conn, name="Brakes Ltd")
+        UNIT_MODELS.find(conn, {"manufacturer_id": other.id, "name": "M1"})
+    supplier = SUPPLIERS.create(conn, {"name": "Brakes Ltd"})
     batch = components.create_batch(conn, supplier_id=supplier.id, component_type="brake", lot="L-1", produced_on=None)
     assert components.get_batch_by_lot(conn, supplier_id=supplier.id, lot="L-1") == batch
     with pytest.raises(NotFound):
@@ -37,9 +41,9 @@ def test_unit_model_and_batch_are_found_within_their_owner(conn: Connection) -> 
 
 
 def test_site_is_found_by_name_and_city_including_no_city(conn: Connection) -> None:
-    in_city = sites.create_site(conn, name="Tower", address=None, city="Lyon")
-    no_city = sites.create_site(conn, name="Tower", address=None, city=None)
-    assert sites.get_site_by_name(conn, name="Tower", city="Lyon") == in_city
-    assert sites.get_site_by_name(conn, name="Tower", city=None) == no_city
+    in_city = SITES.create(conn, {"name": "Tower", "address": None, "city": "Lyon"})
+    no_city = SITES.create(conn, {"name": "Tower", "address": None, "city": None})
+    assert SITES.find(conn, {"name": "Tower", "city": "Lyon"}) == in_city
+    assert SITES.find(conn, {"name": "Tower", "city": None}) == no_city
     with pytest.raises(NotFound):
-        sites.get_site_by_name(conn, name="Tower", city="Paris")
+        SITES.find(conn, {"name": "Tower", "city": "Paris"})
