@@ -16,10 +16,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, get_args
 
 import msgspec
 from msgspec import Meta
+
+from models.storable import BIGINT_MAX, check_text
 
 __all__ = [
     "DOOR_STATES",
@@ -27,7 +29,9 @@ __all__ = [
     "MAX_BATCH_SAMPLES",
     "UNIT_ID_PATTERN",
     "ContractError",
+    "DoorState",
     "EventCategory",
+    "EventCode",
     "EventMessage",
     "EventSpec",
     "MessageKind",
@@ -48,10 +52,9 @@ _UNIT_ID = re.compile(UNIT_ID_PATTERN)
 # A batch bounds a message's memory and a database batch's size; 2,000 samples is ~10 minutes at 3 Hz.
 MAX_BATCH_SAMPLES = 2000
 MAX_EXTRAS = 64
-# bigint is what the database stores; larger JSON integers must be refused, not overflow a COPY.
-BIGINT_MAX = 2**63 - 1
-
-DOOR_STATES: dict[str, int] = {"closed": 0, "opening": 1, "open": 2, "closing": 3, "blocked": 4}
+DoorState = Literal["closed", "opening", "open", "closing", "blocked"]
+# The database stores the door state as its position in DoorState (0 closed ... 4 blocked).
+DOOR_STATES: dict[str, int] = {name: code for code, name in enumerate(get_args(DoorState))}
 
 Timestamp = Annotated[datetime, Meta(tz=True, description="RFC 3339 time with an explicit UTC offset")]
 Counter = Annotated[int, Meta(ge=0, le=BIGINT_MAX)]
@@ -88,7 +91,7 @@ class TelemetrySample(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     direction: Literal[-1, 0, 1] | None = None
     speed_mps: Annotated[float, Meta(ge=-25, le=25, description="signed car speed, m/s")] | None = None
     load_pct: Annotated[float, Meta(ge=0, le=250, description="car load, % of rated")] | None = None
-    door_state: Literal["closed", "opening", "open", "closing", "blocked"] | None = None
+    door_state: DoorState | None = None
     motor_current_a: Annotated[float, Meta(ge=-5000, le=5000, description="A")] | None = None
     motor_temp_c: Annotated[float, Meta(ge=-60, le=300, description="degC")] | None = None
     drive_temp_c: Annotated[float, Meta(ge=-60, le=300, description="degC")] | None = None
@@ -127,6 +130,15 @@ class EventSpec:
     description: str
 
 
+# The codes a unit may report: the one list; the catalogue below must describe exactly these (checked at import).
+EventCode = Literal[
+    "safety_circuit_broken", "door_close_fault", "door_open_fault", "stopped_outside_door_zone",
+    "unintended_car_movement", "motor_runtime_limiter", "floor_position_lost", "no_restart", "entrapment",
+    "overtravel_top", "overtravel_bottom", "overspeed", "door_open_while_moving", "back_to_normal",
+    "main_power_off", "out_of_service", "inspection_mode", "fire_recall", "firefighter_operation",
+    "emergency_power", "earthquake", "alarm_button",
+]  # fmt: skip
+
 # GB/T 24476-style codes where the standard has one, plus faults it leaves to the manufacturer.
 EVENT_CATALOGUE: dict[str, EventSpec] = {
     "safety_circuit_broken": EventSpec(EventCategory.FAULT, 1, "safety circuit broken while running"),
@@ -152,14 +164,10 @@ EVENT_CATALOGUE: dict[str, EventSpec] = {
     "earthquake": EventSpec(EventCategory.EVENT, 47, "earthquake operation"),
     "alarm_button": EventSpec(EventCategory.ALARM, 90, "alarm button pressed in the car"),
 }
-
-EventCode = Literal[
-    "safety_circuit_broken", "door_close_fault", "door_open_fault", "stopped_outside_door_zone",
-    "unintended_car_movement", "motor_runtime_limiter", "floor_position_lost", "no_restart", "entrapment",
-    "overtravel_top", "overtravel_bottom", "overspeed", "door_open_while_moving", "back_to_normal",
-    "main_power_off", "out_of_service", "inspection_mode", "fire_recall", "firefighter_operation",
-    "emergency_power", "earthquake", "alarm_button",
-]  # fmt: skip
+if set(EVENT_CATALOGUE) != set(get_args(EventCode)):
+    raise RuntimeError(
+        f"EventCode and EVENT_CATALOGUE differ: {sorted(set(EVENT_CATALOGUE) ^ set(get_args(EventCode)))}"
+    )
 
 
 class EventMessage(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -219,12 +227,10 @@ def _check_text(mapping: dict[str, float | int | bool | str] | None) -> None:
         return
     for key, value in mapping.items():
         for text in (key, value) if isinstance(value, str) else (key,):
-            if "\x00" in text:
-                raise ContractError("NUL character in a string")
             try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ContractError("lone surrogate in a string") from None
+                check_text(text)
+            except ValueError as exc:
+                raise ContractError(str(exc)) from None
 
 
 def _decode(decoder: msgspec.json.Decoder[T], payload: bytes) -> T:

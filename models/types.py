@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from models.contract import UNIT_ID_PATTERN
+from models.storable import BIGINT_MAX, check_text
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -26,22 +27,10 @@ __all__ = [
     "check_text",
 ]
 
-BIGINT_MAX = 2**63 - 1
 # Lifecycle data is a handful of nested findings; deeper documents are a mistake or an attack.
 MAX_JSON_DEPTH = 8
 # Per object or array: room for a full report, while one request cannot make the server walk millions of values.
 MAX_JSON_ITEMS = 1000
-
-
-def check_text(value: str) -> str:
-    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
-    return value
 
 
 def _check_json_value(value: Any, depth: int) -> None:
