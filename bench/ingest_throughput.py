@@ -202,7 +202,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
     workdir.chmod(0o755)
     postgres = LocalPostgres(workdir / "pg")
-    broker = LocalMosquitto(workdir / "mqtt")
+    broker = LocalMosquitto(workdir / "mqtt", auth_dir=None)
     try:
         postgres.start()
         broker.start()

@@ -85,7 +85,7 @@ def main() -> None:
         broker = None
         url = os.environ.get("LIFTBRAIN_MQTT_URL")
         if not url:
-            broker = LocalMosquitto(workdir / "mosquitto")
+            broker = LocalMosquitto(workdir / "mosquitto", auth_dir=None)
             broker.start()
             url = broker.url
         try:

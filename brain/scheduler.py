@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import presence, retention
+from brain.jobs import broker_auth, presence, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -23,6 +23,10 @@ from models.settings import Settings
 __all__ = ["Job", "JobRun", "jobs_for", "run", "run_job"]
 
 log = logging.getLogger(__name__)
+
+
+# A revoked device credential is off the broker within this many seconds (plus the broker's reload).
+BROKER_AUTH_EVERY_S = 3
 
 
 class JobRun(Protocol):
@@ -42,7 +46,7 @@ class Job:
 
 def jobs_for(settings: Settings) -> tuple[Job, ...]:
     """Every job, each bound to the part of `settings` it uses."""
-    return (
+    jobs: tuple[Job, ...] = (
         Job(
             "retention",
             partial(retention.run, older_than=timedelta(days=settings.telemetry_retention_days)),
@@ -55,6 +59,10 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             every_seconds=60,
         ),
     )
+    if settings.mqtt_auth_dir is not None:
+        sync = partial(broker_auth.run, auth_dir=settings.mqtt_auth_dir, topic_prefix=settings.mqtt_topic_prefix)
+        jobs += (Job("broker_auth", sync, every_seconds=BROKER_AUTH_EVERY_S),)
+    return jobs
 
 
 def run_job(dsn: str, job: Job) -> bool:

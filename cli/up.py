@@ -14,10 +14,13 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
+from cli.devices import issue_embedded_identities
 from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
+from models.mqtt_credentials import CredentialKind
 from models.probes import stop_on_signals
 from models.settings import Settings
 
@@ -41,18 +44,42 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=run_up)
 
 
-def _start_embedded(settings: Settings, stack: ExitStack) -> tuple[str, str]:
-    from stack.mosquitto import LocalMosquitto
+@dataclass(frozen=True)
+class Servers:
+    """Where the services find the database and the broker, and the environment each child gets for them."""
+
+    dsn: str
+    mqtt_url: str
+    child_env: dict[str, dict[str, str]]
+
+
+def _start_embedded(settings: Settings, stack: ExitStack) -> Servers:
+    from stack.mosquitto import LocalMosquitto, auth_dir_for
     from stack.postgres import LocalPostgres
 
     log.info("embedded stack in %s", settings.data_dir)
     postgres = LocalPostgres(settings.data_dir)
     postgres.start()
     stack.callback(postgres.stop)
-    broker = LocalMosquitto(settings.data_dir)
+    dsn = postgres.create_database("liftbrain")
+    migrate(dsn)
+    # Anonymous clients are refused: each service connects as itself, devices with their own credentials.
+    auth_dir = auth_dir_for(settings.data_dir)
+    identities = issue_embedded_identities(dsn, settings, auth_dir)
+    broker = LocalMosquitto(settings.data_dir, auth_dir=auth_dir)
     broker.start()
     stack.callback(broker.stop)
-    return postgres.create_database("liftbrain"), broker.url
+
+    def as_service(kind: CredentialKind) -> dict[str, str]:
+        identity = identities[kind]
+        return {"LIFTBRAIN_MQTT_URL": f"mqtt://{identity.username}:{identity.password}@127.0.0.1:{broker.port}"}
+
+    child_env = {
+        "ingest": as_service(CredentialKind.INGEST),
+        "simulator": as_service(CredentialKind.SIMULATOR),
+        "brain": {"LIFTBRAIN_MQTT_AUTH_DIR": str(auth_dir)},
+    }
+    return Servers(dsn, broker.url, child_env)
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -81,12 +108,13 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
     stop = stop_on_signals()
     with ExitStack() as stack:
         if settings.database_url and settings.mqtt_url:
-            dsn, mqtt_url = settings.database_url, settings.mqtt_url
+            servers = Servers(settings.database_url, settings.mqtt_url, {})
+            migrate(servers.dsn)
         elif settings.embedded:
-            dsn, mqtt_url = _start_embedded(settings, stack)
+            servers = _start_embedded(settings, stack)
         else:
             raise RuntimeError("set both LIFTBRAIN_DATABASE_URL and LIFTBRAIN_MQTT_URL, or neither (embedded)")
-        migrate(dsn)
+        dsn, mqtt_url = servers.dsn, servers.mqtt_url
         bootstrap_admin_key(dsn, settings)
         env = {**os.environ, "LIFTBRAIN_DATABASE_URL": dsn, "LIFTBRAIN_MQTT_URL": mqtt_url}
         plan: dict[str, list[str]] = {"ingest": ["ingest"], "api": ["api"]}
@@ -94,7 +122,7 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
             plan["brain"] = ["brain"]
         if args.simulate > 0:
             plan["simulator"] = ["simulate", "--units", str(args.simulate), "--realtime"]
-        children = {name: _spawn(name, argv, env) for name, argv in plan.items()}
+        children = {name: _spawn(name, argv, {**env, **servers.child_env.get(name, {})}) for name, argv in plan.items()}
         stack.callback(_stop_children, children)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         log.info(

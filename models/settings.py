@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     admin_key: str | None = None
 
     mqtt_topic_prefix: str = "lb/v1"
+    # Where the broker reads its password and ACL files (`liftbrain up` sets it for the embedded broker): the
+    # brain keeps them in step with the mqtt_credentials table and has the broker reload them.
+    mqtt_auth_dir: Path | None = None
+    # A rotated device credential stays valid this long beside its successor, so a fleet can roll over.
+    mqtt_rotation_grace_hours: float = 168.0
     ingest_client_id: str = "liftbrain-ingest"
     # Set to share the subscription between several ingest processes ($share/<group>/...).
     ingest_shared_group: str | None = None
@@ -111,6 +116,8 @@ class Settings(BaseSettings):
     def _refuse_dev_secrets_in_prod(self) -> Settings:
         if self.env == "prod" and self.admin_key and self.admin_key.startswith(DEV_ADMIN_KEY_PREFIX):
             raise ValueError("LIFTBRAIN_ADMIN_KEY is a development key; set a real one in prod")
+        if self.env == "prod" and self.mqtt_url and parse_mqtt_url(self.mqtt_url).username is None:
+            raise ValueError("LIFTBRAIN_MQTT_URL has no credentials: anonymous MQTT is refused in prod")
         return self
 
     @property

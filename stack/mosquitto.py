@@ -8,9 +8,10 @@ import signal
 import subprocess
 from pathlib import Path
 
+from models.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
 from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
 
-__all__ = ["LocalMosquitto", "mosquitto_config"]
+__all__ = ["LocalMosquitto", "auth_dir_for", "mosquitto_config"]
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +38,31 @@ def mosquitto_binary() -> str:
     return found
 
 
-def mosquitto_config(*, port: int, persistence_dir: Path, host: str = "127.0.0.1") -> str:
-    """The broker configuration: one listener, anonymous clients, durable sessions, deliberate bounds.
+def auth_config(auth_dir: Path | None) -> list[str]:
+    """Authentication lines: per-identity passwords and ACLs from `auth_dir`, or anonymous clients when None.
+
+    Each identity's client id is its username, so no device can take over another's session (or ingest's).
+    """
+    if auth_dir is None:
+        return ["allow_anonymous true"]
+    return [
+        "allow_anonymous false",
+        f"password_file {auth_dir}/{CREDENTIALS_FILE}",
+        f"acl_file {auth_dir}/{ACL_FILE}",
+        "use_username_as_clientid true",
+    ]
+
+
+def mosquitto_config(*, port: int, persistence_dir: Path, auth_dir: Path | None, host: str = "127.0.0.1") -> str:
+    """The broker configuration: one listener, authentication (or anonymous), durable sessions, deliberate bounds.
 
     deploy/mosquitto.conf (docker-compose) is this function's output for a container (all interfaces, no
-    host); a test keeps the two equal.
+    host, auth files under /mosquitto/auth); a test keeps the two equal.
     """
     return "\n".join(
         [
             f"listener {port} {host}".rstrip(),
-            "allow_anonymous true",
+            *auth_config(auth_dir),
             "persistence true",
             f"persistence_location {persistence_dir}/",
             f"autosave_interval {AUTOSAVE_INTERVAL_S}",
@@ -65,11 +81,25 @@ def mosquitto_config(*, port: int, persistence_dir: Path, host: str = "127.0.0.1
     )
 
 
-class LocalMosquitto:
-    """One Mosquitto broker whose config and persistence live under `data_dir`."""
+def auth_dir_for(data_dir: Path) -> Path:
+    """The embedded broker's auth directory under `data_dir`, created readable by the broker's own user."""
+    auth_dir = data_dir / "mqtt-auth"
+    auth_dir.mkdir(mode=0o750, exist_ok=True)
+    chown_tree(auth_dir, SYSTEM_USER)
+    return auth_dir
 
-    def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
+
+class LocalMosquitto:
+    """One Mosquitto broker whose config and persistence live under `data_dir`.
+
+    With `auth_dir`, clients authenticate against the password and ACL files there (written by the caller
+    before `start`), and the broker's pid is kept in `auth_dir/broker.pid` so that whoever rewrites the files
+    can have it reload them. `auth_dir=None` lets any client connect: tests and benchmarks only, stated by each.
+    """
+
+    def __init__(self, data_dir: Path, *, auth_dir: Path | None, port: int | None = None) -> None:
         self.data_dir = data_dir
+        self.auth_dir = auth_dir
         self.port = port or free_port()
         self.logfile = data_dir / "mosquitto.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -87,7 +117,7 @@ class LocalMosquitto:
         # Started as root, mosquitto drops to its own user, which must write the persistence file.
         chown_tree(persistence, SYSTEM_USER)
         conf = self.data_dir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence))
+        conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence, auth_dir=self.auth_dir))
         log.info("starting Mosquitto on 127.0.0.1:%d", self.port)
         with self.logfile.open("ab") as logf:
             # Its own session: a Ctrl-C at the terminal must not reach the broker before `up` stops the services.
@@ -95,6 +125,8 @@ class LocalMosquitto:
                 [mosquitto_binary(), "-c", str(conf)], stdout=logf, stderr=logf, start_new_session=True
             )
         process = self._process
+        if self.auth_dir is not None:
+            (self.auth_dir / PID_FILE).write_text(f"{process.pid}\n")
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S, is_alive=lambda: process.poll() is None)
 
     def stop(self, *, timeout: float = 15.0) -> None:

@@ -79,7 +79,7 @@ def database_url(postgres: LocalPostgres) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mosquitto(servers_dir: Path) -> Iterator[LocalMosquitto]:
     """The session's broker. Tests isolate themselves by topic prefix and client id."""
-    broker = LocalMosquitto(servers_dir / "mosquitto")
+    broker = LocalMosquitto(servers_dir / "mosquitto", auth_dir=None)
     broker.start()
     yield broker
     broker.stop()
@@ -90,7 +90,7 @@ def own_mosquitto() -> Iterator[LocalMosquitto]:
     """A broker of the test's own, for tests that stop or kill it."""
     path = Path(tempfile.mkdtemp(prefix="liftbrain-broker-", dir="/tmp"))
     path.chmod(0o755)
-    broker = LocalMosquitto(path)
+    broker = LocalMosquitto(path, auth_dir=None)
     broker.start()
     yield broker
     broker.kill()

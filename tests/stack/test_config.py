@@ -10,7 +10,9 @@ DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
 
 
 def test_deploy_mosquitto_conf_matches_the_generated_one() -> None:
-    expected = mosquitto_config(port=1883, persistence_dir=Path("/mosquitto/data"), host="")
+    expected = mosquitto_config(
+        port=1883, persistence_dir=Path("/mosquitto/data"), auth_dir=Path("/mosquitto/auth"), host=""
+    )
     assert DEPLOY_CONF.read_text() == expected
 
 
