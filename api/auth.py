@@ -53,6 +53,7 @@ class Scope(StrEnum):
     WORK_ORDERS_CREATE = "work_orders:create"
     WORK_ORDERS_UPDATE = "work_orders:update"
     API_KEYS_ADMIN = "api_keys:admin"
+    DEVICE_CREDENTIALS_MANAGE = "device_credentials:manage"
 
 
 _FIELD_READ = frozenset(
@@ -60,7 +61,8 @@ _FIELD_READ = frozenset(
 )
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope) - {Scope.TELEMETRY_PUBLISH},
-    Role.MANUFACTURER: _FIELD_READ | {Scope.UNITS_WRITE, Scope.COMPONENTS_READ, Scope.TRACEABILITY_READ},
+    Role.MANUFACTURER: _FIELD_READ
+    | {Scope.UNITS_WRITE, Scope.COMPONENTS_READ, Scope.TRACEABILITY_READ, Scope.DEVICE_CREDENTIALS_MANAGE},
     Role.MAINTAINER: _FIELD_READ
     | {
         Scope.TRACEABILITY_READ,

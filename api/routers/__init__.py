@@ -10,6 +10,7 @@ from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
 from api.routers.lifecycle import router as lifecycle
 from api.routers.manufacturers import router as manufacturers
+from api.routers.mqtt_credentials import router as mqtt_credentials
 from api.routers.organizations import router as organizations
 from api.routers.sites import router as sites
 from api.routers.suppliers import router as suppliers
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     crews,
     work_orders,
     api_keys,
+    mqtt_credentials,
 )
