@@ -12,7 +12,7 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,11 +37,12 @@ from models.queries import MAX_LIMIT, PageParams
 from models.settings import Settings
 from models.tenancy import TenantScope
 
-__all__ = ["ServiceIdentity", "add_parser", "issue_embedded_identities"]
+__all__ = ["ServiceIdentity", "add_parser", "issue_embedded_identities", "register_configured_identities"]
 
 log = logging.getLogger("liftbrain")
 
 PLATFORM = TenantScope.internal()
+SIMULATOR_USERNAME = "liftbrain-simulator"
 PROVISIONING_FIELDS = ("unit_id", "username", "password", "client_id", "topic_prefix")
 
 
@@ -53,19 +54,40 @@ class ServiceIdentity:
     password: str
 
 
-def issue_embedded_identities(dsn: str, settings: Settings, auth_dir: Path) -> dict[CredentialKind, ServiceIdentity]:
-    """Fresh identities for ingest and the simulator, and the broker's files written before it starts."""
-    wanted = {CredentialKind.INGEST: settings.ingest_client_id, CredentialKind.SIMULATOR: "liftbrain-simulator"}
+def _service_usernames(settings: Settings) -> dict[CredentialKind, str]:
+    """Each service's MQTT username: ingest's is its client id (the broker binds the two)."""
+    return {CredentialKind.INGEST: settings.ingest_client_id, CredentialKind.SIMULATOR: SIMULATOR_USERNAME}
+
+
+def _register(
+    dsn: str, settings: Settings, passwords: Mapping[CredentialKind, str | None], auth_dir: Path | None
+) -> dict[CredentialKind, ServiceIdentity]:
+    usernames = _service_usernames(settings)
     identities: dict[CredentialKind, ServiceIdentity] = {}
     with connect(dsn) as conn:
-        for kind, username in wanted.items():
-            issued = issue_service_credential(conn, kind=kind, username=username)
-            identities[kind] = ServiceIdentity(username, issued.password)
-        identities_now = active_identities(conn, now=datetime.now(UTC))
-        files = render_broker_auth(identities_now, topic_prefix=settings.mqtt_topic_prefix)
+        for kind, password in passwords.items():
+            issued = issue_service_credential(conn, kind=kind, username=usernames[kind], password=password)
+            identities[kind] = ServiceIdentity(usernames[kind], issued.password)
+        current = active_identities(conn, now=datetime.now(UTC))
         conn.commit()
-    write_auth_files(auth_dir, files)
+    if auth_dir is not None:
+        write_auth_files(auth_dir, render_broker_auth(current, topic_prefix=settings.mqtt_topic_prefix))
     return identities
+
+
+def issue_embedded_identities(dsn: str, settings: Settings, auth_dir: Path) -> dict[CredentialKind, ServiceIdentity]:
+    """Fresh identities for ingest and the simulator, and the broker's files written before it starts."""
+    return _register(dsn, settings, dict.fromkeys(_service_usernames(settings)), auth_dir)
+
+
+def register_configured_identities(dsn: str, settings: Settings) -> None:
+    """Register the service passwords an operator configured, and write the broker's files where configured."""
+    configured = {CredentialKind.INGEST: settings.mqtt_ingest_password,
+                  CredentialKind.SIMULATOR: settings.mqtt_simulator_password}  # fmt: skip
+    chosen = {kind: password for kind, password in configured.items() if password}
+    if chosen or settings.mqtt_auth_dir is not None:
+        _register(dsn, settings, chosen, settings.mqtt_auth_dir)
+        log.info("MQTT identities registered: %s", ", ".join(str(kind) for kind in chosen) or "none configured")
 
 
 def _write_provisioning(rows: Iterable[IssuedCredential], *, fmt: str, prefix: str, out: IO[str]) -> int:

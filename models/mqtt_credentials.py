@@ -54,6 +54,8 @@ PID_FILE = "broker.pid"
 HASH_ITERATIONS = 101
 SALT_BYTES = 12
 SECRET_BYTES = 32
+# An operator-chosen service password (docker-compose) must not be guessable: 24 random characters is ~140 bits.
+MIN_CONFIGURED_PASSWORD_LENGTH = 24
 # The part of a device username after the unit id tells its credentials apart during a rotation.
 SUFFIX_BYTES = 3
 
@@ -131,11 +133,15 @@ def issue_device_credential(conn: Connection, *, tenant: TenantScope, unit_id: s
     return _insert(conn, username=username, kind=CredentialKind.DEVICE, unit_id=unit_id)
 
 
-def issue_service_credential(conn: Connection, *, kind: CredentialKind, username: str) -> IssuedCredential:
-    """A fresh password for a platform service's identity, replacing any earlier one of that username."""
+def issue_service_credential(
+    conn: Connection, *, kind: CredentialKind, username: str, password: str | None = None
+) -> IssuedCredential:
+    """A password for a platform service's identity (fresh, or the operator's), replacing any earlier one."""
     if kind is CredentialKind.DEVICE:
         raise BadRequest("device credentials are issued per unit")
-    password = secrets.token_urlsafe(SECRET_BYTES)
+    if password is not None and len(password) < MIN_CONFIGURED_PASSWORD_LENGTH:
+        raise BadRequest(f"a configured MQTT password must be at least {MIN_CONFIGURED_PASSWORD_LENGTH} characters")
+    password = password or secrets.token_urlsafe(SECRET_BYTES)
     query = (
         "INSERT INTO mqtt_credentials (username, kind, password_hash) VALUES (%(username)s, %(kind)s, %(hash)s)"
         " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, revoked_at = NULL,"

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Where the broker reads its password and ACL files (`liftbrain up` sets it for the embedded broker): the
     # brain keeps them in step with the mqtt_credentials table and has the broker reload them.
     mqtt_auth_dir: Path | None = None
+    # Service identities an operator configures (docker-compose): `db migrate` registers them.
+    mqtt_ingest_password: str | None = None
+    mqtt_simulator_password: str | None = None
     # A rotated device credential stays valid this long beside its successor, so a fleet can roll over.
     mqtt_rotation_grace_hours: float = 168.0
     ingest_client_id: str = "liftbrain-ingest"

@@ -51,12 +51,18 @@ def write_auth_files(auth_dir: Path, files: BrokerAuthFiles) -> bool:
 
 
 def reload_broker(auth_dir: Path) -> bool:
-    """Send SIGHUP to the broker named in `broker.pid`; False (and a warning) when there is none to signal."""
+    """Send SIGHUP to the broker named in `broker.pid`; False when there is none here to signal."""
     try:
         pid = int((auth_dir / PID_FILE).read_text().strip())
+    except FileNotFoundError:
+        return False  # a broker elsewhere (docker-compose) watches the files itself
+    except ValueError as exc:
+        log.warning("unreadable %s in %s: %s", PID_FILE, auth_dir, exc)
+        return False
+    try:
         os.kill(pid, signal.SIGHUP)
-    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError) as exc:
-        log.warning("broker auth files changed in %s but no broker could be told to reload: %s", auth_dir, exc)
+    except (ProcessLookupError, PermissionError) as exc:
+        log.warning("broker auth files changed in %s but the broker (pid %d) could not be told: %s", auth_dir, pid, exc)
         return False
     return True
 
