@@ -54,6 +54,7 @@ class Servers:
 
 
 def _start_embedded(settings: Settings, stack: ExitStack) -> Servers:
+    from stack._process import free_port, port_is_free
     from stack.mosquitto import LocalMosquitto, auth_dir_for
     from stack.postgres import LocalPostgres
 
@@ -66,9 +67,17 @@ def _start_embedded(settings: Settings, stack: ExitStack) -> Servers:
     # Anonymous clients are refused: each service connects as itself, devices with their own credentials.
     auth_dir = auth_dir_for(settings.data_dir)
     identities = issue_embedded_identities(dsn, settings, auth_dir)
-    broker = LocalMosquitto(settings.data_dir, auth_dir=auth_dir)
+    tls_port = None
+    if settings.mqtt_tls_port:
+        # The conventional port where it is free (devices are configured once), another one otherwise.
+        tls_port = settings.mqtt_tls_port if port_is_free(settings.mqtt_tls_port) else free_port()
+    broker = LocalMosquitto(settings.data_dir, auth_dir=auth_dir, tls_port=tls_port)
     broker.start()
     stack.callback(broker.stop)
+    if broker.tls is not None:
+        log.info(
+            "MQTT over TLS on mqtts://127.0.0.1:%d; devices trust the CA certificate %s", tls_port, broker.tls.ca_cert
+        )
 
     def as_service(kind: CredentialKind) -> dict[str, str]:
         identity = identities[kind]

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Where the broker reads its password and ACL files (`liftbrain up` sets it for the embedded broker): the
     # brain keeps them in step with the mqtt_credentials table and has the broker reload them.
     mqtt_auth_dir: Path | None = None
+    # The embedded broker's MQTT-over-TLS listener, with a CA `liftbrain up` makes on first start (0: none).
+    mqtt_tls_port: int = 8883
     # Service identities an operator configures (docker-compose): `db migrate` registers them.
     mqtt_ingest_password: str | None = None
     mqtt_simulator_password: str | None = None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from models.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
 from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
+from stack.tls import TlsFiles, ensure_tls
 
 __all__ = ["LocalMosquitto", "auth_dir_for", "mosquitto_config"]
 
@@ -26,6 +27,8 @@ MAX_QUEUED_BYTES = 2 * 1024**3
 # Sessions and queues reach disk only at autosave points and on a clean exit: a kill -9 of the broker
 # loses what it acknowledged since the last save. 5 s bounds that window at a modest write cost.
 AUTOSAVE_INTERVAL_S = 5
+# Devices on old TLS stacks are not worth a downgrade: TLS 1.2 is what every current MQTT client speaks.
+MIN_TLS_VERSION = "tlsv1.2"
 # A packet carries one message: the largest payload ingest accepts by default fits with room for headers.
 MAX_PACKET_BYTES = 1024 * 1024 + 1024
 
@@ -53,8 +56,27 @@ def auth_config(auth_dir: Path | None) -> list[str]:
     ]
 
 
-def mosquitto_config(*, port: int, persistence_dir: Path, auth_dir: Path | None, host: str = "127.0.0.1") -> str:
-    """The broker configuration: one listener, authentication (or anonymous), durable sessions, deliberate bounds.
+def tls_config(port: int, files: TlsFiles, host: str) -> list[str]:
+    """A second listener serving MQTT over TLS with the stack's own CA (same authentication as the first)."""
+    return [
+        f"listener {port} {host}".rstrip(),
+        f"cafile {files.ca_cert}",
+        f"certfile {files.server_cert}",
+        f"keyfile {files.server_key}",
+        f"tls_version {MIN_TLS_VERSION}",
+    ]
+
+
+def mosquitto_config(
+    *,
+    port: int,
+    persistence_dir: Path,
+    auth_dir: Path | None,
+    tls: tuple[int, TlsFiles] | None = None,
+    host: str = "127.0.0.1",
+) -> str:
+    """The broker configuration: a plain listener (and a TLS one), authentication (or anonymous), durable
+    sessions, deliberate bounds.
 
     deploy/mosquitto.conf (docker-compose) is this function's output for a container (all interfaces, no
     host, auth files under /mosquitto/auth); a test keeps the two equal.
@@ -76,6 +98,7 @@ def mosquitto_config(*, port: int, persistence_dir: Path, auth_dir: Path | None,
             "log_type error",
             "log_type warning",
             "log_type notice",
+            *(tls_config(tls[0], tls[1], host) if tls else []),
             "",
         ]
     )
@@ -97,10 +120,14 @@ class LocalMosquitto:
     can have it reload them. `auth_dir=None` lets any client connect: tests and benchmarks only, stated by each.
     """
 
-    def __init__(self, data_dir: Path, *, auth_dir: Path | None, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, auth_dir: Path | None, port: int | None = None, tls_port: int | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.auth_dir = auth_dir
         self.port = port or free_port()
+        self.tls_port = tls_port
+        self.tls: TlsFiles | None = None
         self.logfile = data_dir / "mosquitto.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -117,7 +144,11 @@ class LocalMosquitto:
         # Started as root, mosquitto drops to its own user, which must write the persistence file.
         chown_tree(persistence, SYSTEM_USER)
         conf = self.data_dir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence, auth_dir=self.auth_dir))
+        tls = None
+        if self.tls_port is not None:
+            self.tls = ensure_tls(self.data_dir / "tls", server_user=SYSTEM_USER)
+            tls = (self.tls_port, self.tls)
+        conf.write_text(mosquitto_config(port=self.port, persistence_dir=persistence, auth_dir=self.auth_dir, tls=tls))
         log.info("starting Mosquitto on 127.0.0.1:%d", self.port)
         with self.logfile.open("ab") as logf:
             # Its own session: a Ctrl-C at the terminal must not reach the broker before `up` stops the services.
