@@ -6,9 +6,13 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-__all__ = ["Connection", "connect", "open_pool", "ping"]
+__all__ = ["DATA_REFUSED", "Connection", "DatabaseError", "connect", "open_pool", "ping"]
 
 Connection = psycopg.Connection[dict[str, object]]
+DatabaseError = psycopg.Error
+"""Anything the driver raises: the server refused, or the connection is gone."""
+# Errors that mean "this data", not "this database right now": retrying the same rows cannot succeed.
+DATA_REFUSED: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError, psycopg.NotSupportedError)
 
 # Fail fast when the server is gone instead of hanging a request or a batch.
 CONNECT_TIMEOUT_S = 10
