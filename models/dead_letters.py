@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from psycopg import sql
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_page
@@ -62,7 +63,7 @@ class DeadLetter:
 
 
 class StoredDeadLetter(BaseModel):
-    """A dead letter as stored, with its replay state."""
+    """A dead letter as stored, with its replay state; in JSON the payload is base64 (it may be any bytes)."""
 
     id: int
     received_at: datetime
@@ -74,6 +75,11 @@ class StoredDeadLetter(BaseModel):
     retained: bool
     replayed_at: datetime | None
     replay_reason: str | None
+
+    @field_serializer("payload", when_used="json")
+    def _standard_base64(self, payload: bytes) -> str:
+        # Standard alphabet (RFC 4648 section 4): what `base64 -d` and most decoders expect.
+        return base64.b64encode(payload).decode("ascii")
 
 
 def insert_dead_letters(conn: Connection, *, letters: Sequence[DeadLetter]) -> list[DeadLetter]:

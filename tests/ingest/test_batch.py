@@ -99,9 +99,9 @@ def test_an_event_with_the_same_time_and_code_but_another_floor_is_a_conflict(db
     write_batch(db, [msg("event", b'{"ts": "' + T + b'", "code": "door_close_fault", "floor": 3}')], known)
     result = write_batch(db, [msg("event", b'{"ts": "' + T + b'", "code": "door_close_fault", "floor": 4}')], known)
     assert (result.events_new, result.conflicts) == (0, 1)
-    assert rows(db, "SELECT kept->>'floor' AS k, refused->>'floor' AS r FROM ingest_conflicts WHERE kind = 'event'") == [
-        ("3", "4")
-    ]
+    assert rows(
+        db, "SELECT kept->>'floor' AS k, refused->>'floor' AS r FROM ingest_conflicts WHERE kind = 'event'"
+    ) == [("3", "4")]
 
 
 def test_retained_and_untimed_statuses_are_never_sightings(db: Connection) -> None:

@@ -62,7 +62,7 @@ ACCEPTED = [
     (b'{"samples": [{"ts": ' + TS + b', "extras": {"samples": 2}}]}', 1),
     (b'{"ts": ' + TS + b', "floor": null, "speed_mps": 1.0}', 1),
     (b'{"ts": ' + TS + b', "extras": {"note": "x\\":y"}}', 1),
-    (b'{\n  "samples" : [ {"ts" : ' + TS + b"}, {\"ts\": " + TS + b"} ]\n}", 2),
+    (b'{\n  "samples" : [ {"ts" : ' + TS + b'}, {"ts": ' + TS + b"} ]\n}", 2),
 ]
 
 
