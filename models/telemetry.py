@@ -114,13 +114,17 @@ _MERGE_STAGE = sql.SQL(
     " ORDER BY unit_id, time, arrival ON CONFLICT DO NOTHING"
 ).format(columns=_COLUMN_LIST, stage=sql.Identifier(_STAGE))
 # After the merge every staged key has a stored row: each staged version that differs from it is a conflict.
+# Typed columns compare cheaply; the JSON of both versions is built only for the conflicts themselves.
 _RECORD_CONFLICTS = sql.SQL(
     "INSERT INTO ingest_conflicts (kind, unit_id, time, kept, refused)"
     " SELECT 'telemetry', s.unit_id, s.time, to_jsonb(t) - 'received_at', to_jsonb(s) - 'received_at' - 'arrival'"
     " FROM {stage} s JOIN telemetry t ON t.unit_id = s.unit_id AND t.time = s.time"
-    " WHERE to_jsonb(t) - 'received_at' <> to_jsonb(s) - 'received_at' - 'arrival'"
-    " ON CONFLICT DO NOTHING"
-).format(stage=sql.Identifier(_STAGE))
+    " WHERE ({stored}) IS DISTINCT FROM ({staged}) ON CONFLICT DO NOTHING"
+).format(
+    stage=sql.Identifier(_STAGE),
+    stored=sql.SQL(", ").join(sql.Identifier("t", name) for name in SIGNALS),
+    staged=sql.SQL(", ").join(sql.Identifier("s", name) for name in SIGNALS),
+)
 
 
 def _copy_rows(conn: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
