@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ingest.parse import Accepted, Parsed
-from models.db import DATA_REFUSED, Connection
+from models.db import DATA_REFUSED, Connection, DatabaseError
 from models.dead_letters import DeadLetter, Reason, insert_dead_letters
 from models.telemetry import ReceivedEvent, ReceivedSamples, copy_telemetry, insert_events, telemetry_rows
 from models.unit_presence import StatusReport, existing_unit_ids, record_statuses, register_units, touch_last_seen
 
-__all__ = ["BatchResult", "KnownUnits", "write_batch"]
+__all__ = ["BatchResult", "KnownUnits", "refusal_reason", "write_batch", "write_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ def _unknown_unit(item: Accepted) -> DeadLetter:
     return item.refuse(Reason.UNKNOWN_UNIT, reason)
 
 
-def _write_rows(conn: Connection, items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
+def write_rows(conn: Connection, items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
+    """Write the items' rows and dead letters inside the caller's transaction (no split, no commit)."""
     accepted = [i for i in items if isinstance(i, Accepted)]
     unknown = known.unknown_among(conn, {i.unit_id for i in accepted})
     letters = [i for i in items if isinstance(i, DeadLetter)]
@@ -122,6 +123,11 @@ def _write_rows(conn: Connection, items: Sequence[Parsed], known: KnownUnits) ->
     )
 
 
+def refusal_reason(exc: DatabaseError) -> str:
+    """The dead-letter reason for data the database refused."""
+    return f"rejected by the database: {exc.diag.message_primary or type(exc).__name__}"
+
+
 def write_batch(conn: Connection, items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
     """Commit the batch's rows and dead letters in one transaction; split around poison.
 
@@ -130,11 +136,11 @@ def write_batch(conn: Connection, items: Sequence[Parsed], known: KnownUnits) ->
     """
     try:
         with conn.transaction():
-            return _write_rows(conn, items, known)
+            return write_rows(conn, items, known)
     except DATA_REFUSED as exc:
         known.forget()
         if len(items) == 1:
-            reason = f"rejected by the database: {exc.diag.message_primary or type(exc).__name__}"
+            reason = refusal_reason(exc)
             log.warning("dead-lettering a message from %s: %s", items[0].topic, reason)
             item = items[0]
             letter = (replace(item, code=Reason.DATABASE_REFUSED, reason=reason) if isinstance(item, DeadLetter)

@@ -19,6 +19,7 @@ from models.contract import (
     parse_topic,
 )
 from models.dead_letters import DeadLetter, Reason
+from models.settings import Settings
 
 __all__ = ["Accepted", "Limits", "Parsed", "parse_message", "reason_of"]
 
@@ -31,6 +32,16 @@ class Limits:
     max_payload_bytes: int
     max_future: timedelta
     max_past: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits configured by LIFTBRAIN_MQTT_TOPIC_PREFIX and LIFTBRAIN_INGEST_*."""
+        return cls(
+            topic_prefix=settings.mqtt_topic_prefix,
+            max_payload_bytes=settings.ingest_max_payload_bytes,
+            max_future=timedelta(seconds=settings.ingest_max_future_seconds),
+            max_past=timedelta(days=settings.ingest_max_past_days),
+        )
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from psycopg import sql
+from psycopg.rows import scalar_row
 from pydantic import BaseModel, field_serializer
 
 from models.db import Connection
@@ -19,9 +20,11 @@ __all__ = [
     "DeadLetter",
     "Reason",
     "StoredDeadLetter",
+    "get_dead_letters",
     "insert_dead_letters",
     "list_dead_letters",
     "mark_replayed",
+    "pending_dead_letter_ids",
     "printable",
 ]
 
@@ -106,7 +109,16 @@ _FILTERS = {
     "reason": sql.SQL("reason_code = %(reason)s"),
     "since": sql.SQL("received_at >= %(since)s"),
     "until": sql.SQL("received_at < %(until)s"),
+    "ids": sql.SQL("id = ANY(%(ids)s)"),
 }
+_COLUMNS = "id, received_at, topic, unit_id, reason_code, reason, payload, retained, replayed_at, replay_reason"
+
+
+def _where(params: dict[str, Any], pending_only: bool) -> sql.Composable:
+    conditions = [_FILTERS[name] for name, value in params.items() if value is not None]
+    if pending_only:
+        conditions.append(sql.SQL("replayed_at IS NULL"))
+    return sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
 
 
 def list_dead_letters(
@@ -121,15 +133,33 @@ def list_dead_letters(
 ) -> Page[StoredDeadLetter]:
     """Dead letters, newest first, filtered by unit, reason class and receive time."""
     params: dict[str, Any] = {"unit_id": unit_id, "reason": reason, "since": since, "until": until}
-    conditions = [_FILTERS[name] for name, value in params.items() if value is not None]
-    if pending_only:
-        conditions.append(sql.SQL("replayed_at IS NULL"))
-    where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("true")
-    query = sql.SQL(
-        "SELECT id, received_at, topic, unit_id, reason_code, reason, payload, retained, replayed_at, replay_reason"
-        " FROM dead_letters WHERE {} ORDER BY received_at DESC, id DESC"
-    ).format(where)
+    query = sql.SQL("SELECT {} FROM dead_letters WHERE {} ORDER BY received_at DESC, id DESC").format(
+        sql.SQL(_COLUMNS), _where(params, pending_only)
+    )
     return fetch_page(conn, query, params, model=StoredDeadLetter, page=page)
+
+
+def pending_dead_letter_ids(
+    conn: Connection,
+    *,
+    unit_id: str | None = None,
+    reason: Reason | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[int]:
+    """Ids of the dead letters no replay has accepted yet, oldest first (what a replay works through)."""
+    params: dict[str, Any] = {"unit_id": unit_id, "reason": reason, "since": since, "until": until}
+    query = sql.SQL("SELECT id FROM dead_letters WHERE {} ORDER BY received_at, id").format(_where(params, True))
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return list(cur.execute(query, params).fetchall())
+
+
+def get_dead_letters(conn: Connection, *, ids: Sequence[int]) -> list[StoredDeadLetter]:
+    """The dead letters with these ids, oldest first."""
+    query = sql.SQL("SELECT {} FROM dead_letters WHERE {} ORDER BY received_at, id").format(
+        sql.SQL(_COLUMNS), _FILTERS["ids"]
+    )
+    return [StoredDeadLetter.model_validate(row) for row in conn.execute(query, {"ids": list(ids)}).fetchall()]
 
 
 def mark_replayed(conn: Connection, *, letter_id: int, refused_again: str | None) -> None:
