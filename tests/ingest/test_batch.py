@@ -82,8 +82,8 @@ def test_conflicting_versions_keep_the_first_and_record_the_others(db: Connectio
     later = write_batch(db, [msg("telemetry", sample(3.0)), msg("telemetry", sample(2.0))], known)
     assert (first.telemetry_new, first.conflicts, later.telemetry_new, later.conflicts) == (1, 1, 0, 1)
     assert rows(db, "SELECT speed_mps FROM telemetry") == [(1.0,)]
-    recorded = rows(db, "SELECT kind, unit_id, kept->>'speed_mps' AS k, refused->>'speed_mps' AS r FROM ingest_conflicts"
-                        " ORDER BY id")  # fmt: skip
+    recorded = rows(db, "SELECT kind, unit_id, kept->>'speed_mps' AS k, refused->>'speed_mps' AS r"
+                        " FROM ingest_conflicts ORDER BY id")  # fmt: skip
     assert recorded == [("telemetry", "u1", "1", "2"), ("telemetry", "u1", "1", "3")]
 
 
