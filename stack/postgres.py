@@ -6,8 +6,7 @@ import logging
 import subprocess
 from pathlib import Path
 
-import psycopg
-
+from models.db import connect
 from stack._process import chown_tree, ensure_reachable_dir, free_port, run_as_prefix, wait_for_port
 
 __all__ = ["LocalPostgres", "postgres_bindir"]
@@ -130,7 +129,7 @@ class LocalPostgres:
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database `name` unless it exists; return its DSN."""
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+        with connect(self.dsn(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
