@@ -35,6 +35,7 @@ RECONNECT_MAX_S = 30
 BROKER_STATS = {
     "$SYS/broker/store/messages/count": metrics.BROKER_STORED_MESSAGES,
     "$SYS/broker/store/messages/bytes": metrics.BROKER_STORED_BYTES,
+    "$SYS/broker/publish/messages/dropped": metrics.BROKER_DROPPED,
 }
 
 

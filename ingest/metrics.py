@@ -6,6 +6,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "BATCH_MESSAGES",
+    "BROKER_DROPPED",
     "BROKER_STORED_BYTES",
     "BROKER_STORED_MESSAGES",
     "COMMIT_LATENCY",
@@ -46,4 +47,7 @@ BROKER_STORED_MESSAGES = Gauge(
     "liftbrain_broker_stored_messages", "messages the broker holds (queued for sessions, retained, in flight)"
 )
 BROKER_STORED_BYTES = Gauge("liftbrain_broker_stored_bytes", "payload bytes the broker holds")
+BROKER_DROPPED = Gauge(
+    "liftbrain_broker_dropped_messages", "publishes the broker dropped since it started (a session's queue was full)"
+)
 DB_RETRIES = Counter("liftbrain_ingest_db_retries", "batch attempts that failed on the database and were retried")
