@@ -112,6 +112,10 @@ class LocalMosquitto:
         process = self._process
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S, is_alive=lambda: process.poll() is None)
 
+    def alive(self) -> bool:
+        """True while the broker this object started runs."""
+        return self._process is not None and self._process.poll() is None
+
     def stop(self, *, timeout: float = 15.0) -> None:
         """Stop the broker cleanly (it writes its persistence file on the way out)."""
         if self._process is None or self._process.poll() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from pathlib import Path
 
@@ -111,6 +112,20 @@ class LocalPostgres:
             "start",
         )
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S)
+
+    def alive(self) -> bool:
+        """True while the server process of this data directory exists (cheap: no subprocess)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # it exists, as another user
+        return True
 
     def running(self) -> bool:
         """True when a server process runs on this data directory."""
