@@ -14,6 +14,7 @@ from models.db import connect
 from models.dead_letters import Reason, get_dead_letters, list_dead_letters, pending_dead_letter_ids
 from models.queries import MAX_LIMIT, PageParams
 from models.settings import Settings
+from stack.ports import embedded_database_url
 
 __all__ = ["add_parser"]
 
@@ -32,12 +33,17 @@ def _aware(text: str) -> datetime:
     return value
 
 
+def _database_url(settings: Settings) -> str:
+    """The configured database, or the embedded one of `liftbrain up` (an operator's first guess)."""
+    return settings.database_url or embedded_database_url(settings.data_dir) or settings.require_database_url()
+
+
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
     return {"unit_id": args.unit, "reason": args.reason, "since": args.since, "until": args.until}
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(settings.require_database_url()) as conn:
+    with connect(_database_url(settings)) as conn:
         page = list_dead_letters(conn, page=PageParams(limit=args.limit), pending_only=args.pending,
                                  **_filters(args))  # fmt: skip
     print(f"{'id':>8}  {'received_at':25}  {'reason':16}  {'topic':40}  detail")
@@ -54,7 +60,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     limits = Limits.from_settings(settings)
     known = KnownUnits(auto_register=settings.ingest_auto_register)
     total = ReplayResult()
-    with connect(settings.require_database_url(), autocommit=True) as conn:
+    with connect(_database_url(settings), autocommit=True) as conn:
         ids = args.id or pending_dead_letter_ids(conn, **_filters(args))
         for start in range(0, len(ids), REPLAY_CHUNK):
             letters = get_dead_letters(conn, ids=ids[start : start + REPLAY_CHUNK])

@@ -12,7 +12,7 @@ import json
 import socket
 from pathlib import Path
 
-__all__ = ["PORTS_FILE", "PREFERRED", "PortTaken", "stable_ports"]
+__all__ = ["PORTS_FILE", "PREFERRED", "PortTaken", "embedded_database_url", "stable_ports"]
 
 PORTS_FILE = "ports.json"
 PREFERRED = {"mqtt": 1883, "postgres": 5432}
@@ -65,3 +65,11 @@ def stable_ports(data_dir: Path, overrides: dict[str, int | None]) -> dict[str, 
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(ports, indent=2) + "\n")
     return ports
+
+
+def embedded_database_url(data_dir: Path, *, dbname: str = "liftbrain") -> str | None:
+    """The URL of the embedded database `liftbrain up` runs from `data_dir`, or None before its first start."""
+    path = data_dir / PORTS_FILE
+    if not path.exists():
+        return None
+    return f"postgresql://postgres@{HOST}:{json.loads(path.read_text())['postgres']}/{dbname}"

@@ -61,3 +61,9 @@ def test_a_kept_port_held_by_another_program_is_a_clear_error(
     (tmp_path / "ports.json").write_text(json.dumps({**preferred, "mqtt": held.getsockname()[1]}))
     with pytest.raises(PortTaken, match=r"mqtt port \d+ \(kept in .*ports.json\) is in use.*--mqtt-port"):
         stable_ports(tmp_path, {})
+
+
+def test_the_embedded_database_url_follows_the_kept_port(tmp_path: Path, preferred: dict[str, int]) -> None:
+    assert ports.embedded_database_url(tmp_path) is None
+    stable_ports(tmp_path, {})
+    assert ports.embedded_database_url(tmp_path) == f"postgresql://postgres@127.0.0.1:{preferred['postgres']}/liftbrain"
