@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest import metrics
-from ingest.parse import Limits, Parsed, parse_message
+from ingest.parse import Accepted, Limits, Parsed, parse_message
 from models.contract import MessageKind
 from models.settings import MqttAddress
 
@@ -145,7 +145,7 @@ class MqttConsumer:
                 return
             # The retain flag marks the broker replaying stored state at (re)subscribe: state, not news.
             parsed = parse_message(message.topic, bytes(message.payload), self.limits, retained=message.retain)
-            self._received[getattr(parsed, "kind", "rejected")].inc()
+            self._received[parsed.kind if isinstance(parsed, Accepted) else "rejected"].inc()
             self.deliveries.put(Delivery(message.mid, message.qos, self._generation, parsed))
         except Exception:  # paho would swallow it silently; log it and leave the message unacked
             log.exception("could not queue a message from %s", getattr(message, "topic", "?"))

@@ -51,7 +51,7 @@ class Ingest:
         self.consumer.stop()
 
     def health(self) -> dict[str, bool]:
-        """Broker connected; last database attempt succeeded."""
+        """Broker connected and subscribed; database reachable (at each batch, and every few seconds when idle)."""
         return {"broker": self.consumer.connected.is_set(), "database": self.writer.database_ok.is_set()}
 
 

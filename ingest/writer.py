@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ingest import metrics
 from ingest.batch import BatchResult, KnownUnits, write_batch
 from ingest.consumer import Delivery
+from ingest.parse import Accepted
 from models.db import Connection, DatabaseError, connect, ping
 
 __all__ = ["BatchPolicy", "BatchWriter"]
@@ -41,6 +42,10 @@ class BatchPolicy:
 
     max_messages: int
     max_seconds: float
+
+
+def _rows(delivery: Delivery) -> int:
+    return len(delivery.parsed.samples) if isinstance(delivery.parsed, Accepted) else 0
 
 
 Acker = Callable[[Sequence[Delivery]], int]
@@ -89,7 +94,7 @@ class BatchWriter:
             first = self.deliveries.get(timeout=IDLE_POLL_S)
         except queue.Empty:
             return []
-        batch, rows = [first], len(getattr(first.parsed, "telemetry", ()))
+        batch, rows = [first], _rows(first)
         deadline = time.monotonic() + self.policy.max_seconds
         while len(batch) < self.policy.max_messages and rows < MAX_BATCH_ROWS:
             remaining = deadline - time.monotonic()
@@ -98,7 +103,7 @@ class BatchWriter:
             except queue.Empty:
                 break
             batch.append(item)
-            rows += len(getattr(item.parsed, "telemetry", ()))
+            rows += _rows(item)
         return batch
 
     def _connection(self) -> Connection:
