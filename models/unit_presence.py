@@ -87,7 +87,9 @@ def touch_last_seen(conn: Connection, *, seen: Mapping[str, datetime]) -> None:
 def record_statuses(conn: Connection, *, reports: Sequence[StatusReport]) -> int:
     """Store status changes, set each unit's online flag from its newest one, and move last_seen for
     sightings only; return how many changes were new. A retained status without `ts` records nothing."""
-    dated = [(r.unit_id, r.time, r.received_at, r.status.state) for r in reports if r.time is not None]
+    dated = [(r.unit_id, time, r.received_at, r.status.state) for r in reports if (time := r.time) is not None]
+    if not reports:
+        return 0
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO unit_status_changes (unit_id, time, received_at, state) VALUES (%s, %s, %s, %s)"
@@ -101,13 +103,14 @@ def record_statuses(conn: Connection, *, reports: Sequence[StatusReport]) -> int
             newest[change[0]] = change
     ids = sorted(newest)
     # A status older than one already applied (out-of-order redelivery) must not flip the flag back.
-    conn.execute(
-        "UPDATE units AS u SET online = v.state = 'online', updated_at = now()"
-        " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(id, time, state)"
-        " WHERE u.id = v.id AND u.online IS DISTINCT FROM (v.state = 'online') AND NOT EXISTS"
-        "   (SELECT 1 FROM unit_status_changes s WHERE s.unit_id = v.id AND s.time > v.time)",
-        (ids, [newest[i][1] for i in ids], [newest[i][3] for i in ids]),
-    )
+    if ids:
+        conn.execute(
+            "UPDATE units AS u SET online = v.state = 'online', updated_at = now()"
+            " FROM unnest(%s::text[], %s::timestamptz[], %s::text[]) AS v(id, time, state)"
+            " WHERE u.id = v.id AND u.online IS DISTINCT FROM (v.state = 'online') AND NOT EXISTS"
+            "   (SELECT 1 FROM unit_status_changes s WHERE s.unit_id = v.id AND s.time > v.time)",
+            (ids, [newest[i][1] for i in ids], [newest[i][3] for i in ids]),
+        )
     seen = {r.unit_id: r.received_at for r in sorted(reports, key=lambda r: r.received_at) if r.sighting}
     if seen:
         ids = sorted(seen)
