@@ -6,16 +6,15 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from psycopg_pool import ConnectionPool
 
-from models.db import Connection
+from models.db import Connection, Pool
 
 __all__ = ["Conn", "get_conn"]
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
     """A pooled connection in a transaction: committed when the request succeeds, rolled back otherwise."""
-    pool: ConnectionPool[Connection] = request.app.state.pool
+    pool: Pool = request.app.state.pool
     with pool.connection() as conn:
         yield conn
 

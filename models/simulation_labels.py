@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import msgspec
-import psycopg
 from psycopg.rows import class_row
+
+from models.db import Connection
 
 __all__ = ["LABEL_COLUMNS", "Label", "load_labels_file", "read_labels", "unit_labels"]
 
@@ -42,7 +42,7 @@ def read_labels(path: Path) -> list[Label]:
     return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) -> int:
+def load_labels_file(conn: Connection, *, run_id: str, path: Path) -> int:
     """Replace run `run_id`'s labels with the file's (loading the same run again is idempotent); return the count."""
     conn.execute("DELETE FROM simulation_labels WHERE run_id = %s", (run_id,))
     count = 0
@@ -53,7 +53,7 @@ def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) 
     return count
 
 
-def unit_labels(conn: psycopg.Connection[Any], *, run_id: str, unit_id: str) -> list[Label]:
+def unit_labels(conn: Connection, *, run_id: str, unit_id: str) -> list[Label]:
     """A unit's labels in a run, in onset order."""
     with conn.cursor(row_factory=class_row(Label)) as cur:
         cur.execute(

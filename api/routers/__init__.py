@@ -8,6 +8,7 @@ from api.routers.api_keys import router as api_keys
 from api.routers.components import router as components
 from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
+from api.routers.dead_letters import router as dead_letters
 from api.routers.lifecycle import router as lifecycle
 from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     crews,
     work_orders,
     api_keys,
+    dead_letters,
 )
