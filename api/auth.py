@@ -157,7 +157,11 @@ class KeyCache:
         if key is None:
             raise Unauthorized("invalid or revoked API key")
         principal = Principal(
-            key_id=key.key_id, role=key.role, organization_id=key.organization_id, crew_id=key.crew_id, tenant=key.scope
+            key_id=key.key_id,
+            role=key.role,
+            organization_id=key.organization_id,
+            crew_id=key.crew_id,
+            tenant=key.tenant,
         )
         with self._lock:
             if key.key_id in self._revoked:

@@ -58,8 +58,9 @@ def test_anonymous_unknown_route_is_unauthorized(client: TestClient) -> None:
 
 @pytest.fixture
 def slow_rate_client(database_url: str, mosquitto: LocalMosquitto) -> Iterator[TestClient]:
-    """The app with a tiny per-key rate: a burst of 3, then one request a second."""
-    app = create_app(Settings(database_url=database_url, mqtt_url=mosquitto.url), limits=Limits(rate_per_s=1, burst=3))
+    """The app with a tiny per-key rate: a burst of 3, then one request every 100 s."""
+    settings = Settings(database_url=database_url, mqtt_url=mosquitto.url)
+    app = create_app(settings, limits=Limits(rate_per_s=0.01, burst=3))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -12,13 +12,13 @@ from models import components, units
 from models.db import Connection
 from models.tenancy import Role
 from tests.api.conftest import auth
-from tests.conftest import FLEET_T0, Fleet
+from tests.conftest import FLEET_T0, PLATFORM, Fleet
 
 
 def _seed_every_source(conn: Connection, fleet: Fleet) -> None:
     """Beyond the fleet's factory_build record and work order: a build, an event and a status change on A1."""
     brake = components.create_component(conn, serial="BR-1", component_type="brake", batch_id=fleet.ids["batch"])
-    units.install_component(conn, unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0)
+    units.install_component(conn, tenant=PLATFORM, unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0)
     components.create_component(conn, serial="BR-2", component_type="brake", batch_id=fleet.ids["batch"])
     later = FLEET_T0 + timedelta(days=3)
     conn.execute(
@@ -116,4 +116,4 @@ def test_work_order_etag_guards_concurrent_edits(client: TestClient, fleet: Flee
     assert moved.status_code == 200
     stale = client.patch(path, json={"priority": 1}, headers={**admin, "If-Match": tag})
     assert stale.status_code == 412
-    assert client.patch(path, json={"status": "verified"}, headers=admin).status_code == 409
+    assert client.patch(path, json={"status": "verified"}, headers={**admin, "If-Match": "*"}).status_code == 409

@@ -41,7 +41,8 @@ from tests.conftest import Fleet
 def test_bad_input_is_refused_with_a_message(
     client: TestClient, fleet: Fleet, method: str, path: str, body: object, status: int
 ) -> None:
-    response = client.request(method, path, json=body, headers=auth(fleet.keys[Role.ADMIN]))
+    headers = {**auth(fleet.keys[Role.ADMIN]), "If-Match": "*"}
+    response = client.request(method, path, json=body, headers=headers)
     assert response.status_code == status, response.text
     if status >= 400:
         assert response.json()["detail"]
