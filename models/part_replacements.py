@@ -10,7 +10,7 @@ from models.components import get_component_by_serial
 from models.db import Connection
 from models.lifecycle import LifecycleKind, LifecycleRecord, append_record
 from models.tenancy import TenantScope
-from models.types import LongText, Text, Timestamp
+from models.types import LongText, PastTimestamp, Text
 from models.units import install_component
 
 __all__ = ["PartReplacement", "replace_part"]
@@ -22,7 +22,7 @@ class PartReplacement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Text
     installed_serial: Text
-    occurred_at: Timestamp
+    occurred_at: PastTimestamp
     work_order_id: UUID | None = None
     reason: LongText | None = None
 

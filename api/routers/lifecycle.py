@@ -18,7 +18,7 @@ from models.lifecycle import ChainReport, LifecycleKind, LifecycleRecord
 from models.part_replacements import PartReplacement
 from models.queries import Page
 from models.timeline import TimelineSource
-from models.types import JsonObject, Timestamp
+from models.types import JsonObject, PastTimestamp, Timestamp
 
 router = APIRouter(prefix="/units/{unit_id}", tags=["lifecycle"])
 Reader = Annotated[Principal, Depends(require(Scope.LIFECYCLE_READ))]
@@ -30,7 +30,7 @@ class RecordAppend(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: LifecycleKind
-    occurred_at: Timestamp
+    occurred_at: PastTimestamp
     data: JsonObject = {}
     work_order_id: UUID | None = None
 

@@ -14,7 +14,7 @@ from api.params import IfMatch, Paging, UnitIdPath, etag, matched_version
 from models import traceability, units
 from models.queries import Page
 from models.traceability import BuildSlot
-from models.types import Text, Timestamp
+from models.types import PastTimestamp, Text
 from models.units import Installation, Unit, UnitCreate, UnitStatus, UnitUpdate
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -29,7 +29,7 @@ class InstallBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Text
     component_id: UUID
-    installed_at: Timestamp
+    installed_at: PastTimestamp
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
