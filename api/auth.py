@@ -68,6 +68,7 @@ class Scope(StrEnum):
     WORK_ORDERS_CREATE = "work_orders:create"
     WORK_ORDERS_UPDATE = "work_orders:update"
     API_KEYS_ADMIN = "api_keys:admin"
+    CHECKPOINTS_READ = "checkpoints:read"
 
 
 _FIELD_READ = frozenset(

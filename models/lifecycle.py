@@ -18,8 +18,9 @@ from uuid import UUID
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 
+from models.checkpoints import Checkpoint, checkpoint_head, latest_checkpoint
 from models.db import Connection
 from models.errors import Conflict, Forbidden
 from models.queries import Page, PageParams, fetch_one, fetch_page
@@ -127,6 +128,9 @@ class ChainReport(BaseModel):
     intact: bool
     first_broken_seq: int | None = None
     reason: str | None = None
+    checkpoint_id: int | None = Field(
+        None, description="The signed checkpoint the chain was checked against (null: none, or no operator key)"
+    )
 
 
 def redacted_columns(tenant: TenantScope, alias: str) -> tuple[sql.Composable, sql.Composable, sql.Composable]:
@@ -222,7 +226,7 @@ def list_records(
 
 
 _VERIFY = sql.SQL("""
-SELECT seq,
+SELECT seq, hash,
        hash = lifecycle_record_hash(r) AS hash_ok,
        prev_hash IS NOT DISTINCT FROM lag(hash) OVER w AS link_ok,
        seq = row_number() OVER w AS seq_ok
@@ -232,8 +236,25 @@ ORDER BY seq
 """)
 
 
-def verify_chain(conn: Connection, *, tenant: TenantScope, unit_id: str) -> ChainReport:
-    """Recompute every hash and link of the unit's chain; report the first record that does not match."""
+def _against_checkpoint(unit_id: str, rows: list[dict[str, Any]], checkpoint: Checkpoint, key: bytes) -> str | None:
+    """Why the chain does not hold the head the checkpoint signed (None: it does)."""
+    try:
+        head = checkpoint_head(checkpoint, trusted_key=key, unit_id=unit_id)
+    except ValueError as exc:
+        return str(exc)
+    if head is None:
+        return None
+    held = next((row for row in rows if row["seq"] == head.seq), None)
+    if held is None:
+        return f"checkpoint {checkpoint.id} signed record {head.seq}; the chain ends at {len(rows)} (records removed)"
+    if bytes(held["hash"]).hex() != head.hash:
+        return f"record {head.seq} is not the one checkpoint {checkpoint.id} signed (the chain was rewritten)"
+    return None
+
+
+def verify_chain(conn: Connection, *, tenant: TenantScope, unit_id: str, trusted_key: bytes | None) -> ChainReport:
+    """Recompute every hash and link of the unit's chain; report the first record that does not match. With the
+    operator's public key, the chain must also still hold the head the latest signed checkpoint names."""
     require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     rows = conn.execute(_VERIFY, {"u": unit_id}).fetchall()
     for row in rows:
@@ -248,4 +269,10 @@ def verify_chain(conn: Connection, *, tenant: TenantScope, unit_id: str) -> Chai
             seq = row["seq"]
             assert isinstance(seq, int)
             return ChainReport(unit_id=unit_id, records=len(rows), intact=False, first_broken_seq=seq, reason=reason)
-    return ChainReport(unit_id=unit_id, records=len(rows), intact=True)
+    checkpoint = latest_checkpoint(conn) if trusted_key is not None else None
+    if checkpoint is None or trusted_key is None:
+        return ChainReport(unit_id=unit_id, records=len(rows), intact=True)
+    reason = _against_checkpoint(unit_id, rows, checkpoint, trusted_key)
+    return ChainReport(
+        unit_id=unit_id, records=len(rows), intact=reason is None, reason=reason, checkpoint_id=checkpoint.id
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope, require
@@ -61,9 +61,12 @@ def list_records(
 
 
 @router.get("/records/verify")
-def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader) -> ChainReport:
-    """Recompute the unit's hash chain; report the first record that was altered or removed."""
-    return lifecycle.verify_chain(conn, tenant=principal.tenant, unit_id=unit_id)
+def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader, request: Request) -> ChainReport:
+    """Recompute the unit's hash chain and check it still holds the head of the latest signed checkpoint;
+    report the first record that was altered or removed."""
+    key: str | None = request.app.state.settings.checkpoint_public_key
+    trusted = bytes.fromhex(key) if key else None
+    return lifecycle.verify_chain(conn, tenant=principal.tenant, unit_id=unit_id, trusted_key=trusted)
 
 
 @router.post("/part-replacements", status_code=status.HTTP_201_CREATED)
