@@ -36,10 +36,11 @@ BUSY_RETRY_AFTER_S = 1
 class Limits:
     """Admission limits of one API process."""
 
-    # Requests served at once: a little above the database pool (10), so a request waits briefly for a
-    # connection rather than being refused, and below Starlette's 40 worker threads, so the threads never all
-    # block on the pool (auth lookups and /health need some).
-    max_in_flight: int = 24
+    # Requests served at once. Measured with bench/api_load.py on 2 cores: 8 in flight serve 77 requests/s,
+    # 16 and 24 only 83-85, but then the worker threads hold the GIL so long that the event loop cannot even
+    # answer 401s and 503s within 2 s under 4x overload. Below the database pool (10), so a request never
+    # waits on the pool, and far below Starlette's 40 worker threads.
+    max_in_flight: int = 8
     # Sustained requests per second per key, and the burst a key may spend at once (a dashboard's page load).
     rate_per_s: float = 50.0
     burst: int = 100
