@@ -49,7 +49,8 @@ __all__ = [
     "topic_for",
 ]
 
-UNIT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+# Starts with a letter or digit: `..` or `-x` reads as a path or an option, never as an id.
+UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _UNIT_ID = re.compile(UNIT_ID_PATTERN)
 # A batch bounds a message's memory and a database batch's size; 2,000 samples is ~10 minutes at 3 Hz.
 MAX_BATCH_SAMPLES = 2000
@@ -208,7 +209,7 @@ def parse_topic(topic: str, *, prefix: str = "lb/v1") -> Topic:
         raise ContractError(f"topic outside {prefix}/")
     unit_id, _, kind = rest.partition("/")
     if not _UNIT_ID.match(unit_id):
-        raise ContractError("unit id in topic is not [A-Za-z0-9_.-]{1,64}")
+        raise ContractError("unit id in topic is not a letter or digit then [A-Za-z0-9_.-], 64 at most")
     try:
         return Topic(unit_id, MessageKind(kind))
     except ValueError:

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # Starlette sets no body limit; lifecycle records and batches are small, 1 MiB is generous.
     api_max_body_bytes: int = 1 << 20
     admin_key: str | None = None
+    # The operator's Ed25519 public key (64 hex characters) for chain checkpoints; its private half stays
+    # outside the database. Unset: chains are verified by their hashes only.
+    checkpoint_public_key: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     mqtt_topic_prefix: str = "lb/v1"
     ingest_client_id: str = "liftbrain-ingest"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.routers.api_keys import router as api_keys
+from api.routers.checkpoints import router as checkpoints
 from api.routers.components import router as components
 from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     sites,
     units,
     lifecycle,
+    checkpoints,
     telemetry,
     traceability,
     contracts,
