@@ -53,10 +53,13 @@ class Scope(StrEnum):
     WORK_ORDERS_CREATE = "work_orders:create"
     WORK_ORDERS_UPDATE = "work_orders:update"
     API_KEYS_ADMIN = "api_keys:admin"
+    ALARMS_READ = "alarms:read"
+    ALARMS_WRITE = "alarms:write"
 
 
 _FIELD_READ = frozenset(
     {Scope.CATALOG_READ, Scope.UNITS_READ, Scope.LIFECYCLE_READ, Scope.LIFECYCLE_WRITE, Scope.TELEMETRY_READ}
+    | {Scope.ALARMS_READ}
 )
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope) - {Scope.TELEMETRY_PUBLISH},
@@ -70,8 +73,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.WORK_ORDERS_READ,
         Scope.WORK_ORDERS_CREATE,
         Scope.WORK_ORDERS_UPDATE,
+        Scope.ALARMS_WRITE,
     },
-    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE},
+    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.ALARMS_WRITE},
     Role.DEVICE: frozenset({Scope.TELEMETRY_PUBLISH}),
 }
 

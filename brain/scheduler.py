@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import presence, retention
+from brain.jobs import alarms, presence, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -53,6 +53,13 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             "presence",
             partial(presence.run, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
             every_seconds=60,
+        ),
+        # Every second: an event committed by ingest is an open alarm in the API within ~1 s (bench/alarm_latency.py).
+        Job("alarm_event_rules", alarms.run_event_rules, every_seconds=1),
+        Job(
+            "alarm_offline",
+            partial(alarms.run_offline, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
+            every_seconds=30,
         ),
     )
 

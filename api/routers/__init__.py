@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.routers.alarms import router as alarms
 from api.routers.api_keys import router as api_keys
 from api.routers.components import router as components
 from api.routers.contracts import router as contracts
@@ -35,5 +36,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     contracts,
     crews,
     work_orders,
+    alarms,
     api_keys,
 )
