@@ -28,10 +28,26 @@ def _policy_text() -> str:
     return resources.files("models.monitoring").joinpath("alarm_policies.json").read_text(encoding="utf-8")
 
 
-def _raise(conn: Connection, alarm_type: str = "door_close_fault", *, at: datetime = T0, unit: str = "u1",
-           severity: Severity = Severity.MAJOR, component: str | None = "door_operator") -> UUID:  # fmt: skip
-    alarm = raise_alarm(conn, unit_id=unit, alarm_type=alarm_type, severity=severity, component_type=component,
-                        source="test", reason="seen", evidence={"n": 1}, at=at)  # fmt: skip
+def _raise(
+    conn: Connection,
+    alarm_type: str = "door_close_fault",
+    *,
+    at: datetime = T0,
+    unit: str = "u1",
+    severity: Severity = Severity.MAJOR,
+    component: str | None = "door_operator",
+) -> UUID:
+    alarm = raise_alarm(
+        conn,
+        unit_id=unit,
+        alarm_type=alarm_type,
+        severity=severity,
+        component_type=component,
+        source="test",
+        reason="seen",
+        evidence={"n": 1},
+        at=at,
+    )
     return alarm.id
 
 
@@ -91,8 +107,17 @@ def test_a_repeat_counts_on_the_one_active_alarm(conn: Connection, unit: str) ->
 
 def test_a_cleared_alarm_is_not_reopened_by_the_next_occurrence(conn: Connection, unit: str) -> None:
     first = _raise(conn)
-    assert clear_alarms(conn, unit_id=unit, alarm_type="door_close_fault", component_type="door_operator",
-                        reason="back to normal", at=T0 + timedelta(minutes=1)) == 1  # fmt: skip
+    assert (
+        clear_alarms(
+            conn,
+            unit_id=unit,
+            alarm_type="door_close_fault",
+            component_type="door_operator",
+            reason="back to normal",
+            at=T0 + timedelta(minutes=1),
+        )
+        == 1
+    )
     second = _raise(conn, at=T0 + timedelta(minutes=2))
     assert second != first
     assert get_alarm(conn, scope=ALL, alarm_id=first).state is AlarmState.CLEARED
@@ -101,15 +126,19 @@ def test_a_cleared_alarm_is_not_reopened_by_the_next_occurrence(conn: Connection
 
 def test_a_clear_older_than_the_last_occurrence_leaves_the_alarm_open(conn: Connection, unit: str) -> None:
     alarm_id = _raise(conn, at=T0 + timedelta(minutes=10))
-    cleared = clear_alarms(conn, unit_id=unit, alarm_type="door_close_fault", component_type="door_operator",
-                           reason="late", at=T0)  # fmt: skip
+    cleared = clear_alarms(
+        conn, unit_id=unit, alarm_type="door_close_fault", component_type="door_operator", reason="late", at=T0
+    )
     assert cleared == 0
     assert get_alarm(conn, scope=ALL, alarm_id=alarm_id).state is AlarmState.OPEN
 
 
 def test_inspection_mode_suppresses_and_the_history_says_so(conn: Connection, unit: str) -> None:
-    conn.execute("INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
-                 " ('u1', %s, now(), 'inspection_mode', 'event')", (T0,))  # fmt: skip
+    conn.execute(
+        "INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
+        " ('u1', %s, now(), 'inspection_mode', 'event')",
+        (T0,),
+    )
     alarm = get_alarm(conn, scope=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=1)))
     assert alarm.suppressed
     assert alarm.severity is Severity.MAJOR
@@ -118,16 +147,22 @@ def test_inspection_mode_suppresses_and_the_history_says_so(conn: Connection, un
     assert history[1].reason is not None
     assert "inspection mode" in history[1].reason
     # Back in service, the next occurrence makes the alarm active again.
-    conn.execute("INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
-                 " ('u1', %s, now(), 'back_to_normal', 'event')", (T0 + timedelta(minutes=2),))  # fmt: skip
+    conn.execute(
+        "INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
+        " ('u1', %s, now(), 'back_to_normal', 'event')",
+        (T0 + timedelta(minutes=2),),
+    )
     again = get_alarm(conn, scope=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=3)))
     assert not again.suppressed
     assert _actions(conn, alarm.id)[-1] == "escalated"
 
 
 def test_critical_alarms_are_never_suppressed(conn: Connection, unit: str) -> None:
-    conn.execute("INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
-                 " ('u1', %s, now(), 'inspection_mode', 'event')", (T0,))  # fmt: skip
+    conn.execute(
+        "INSERT INTO events (unit_id, time, received_at, code, category) VALUES"
+        " ('u1', %s, now(), 'inspection_mode', 'event')",
+        (T0,),
+    )
     alarm_id = _raise(conn, "entrapment", at=T0 + timedelta(minutes=1), severity=Severity.CRITICAL, component=None)
     alarm = get_alarm(conn, scope=ALL, alarm_id=alarm_id)
     assert (alarm.severity, alarm.suppressed) == (Severity.CRITICAL, False)
@@ -135,8 +170,13 @@ def test_critical_alarms_are_never_suppressed(conn: Connection, unit: str) -> No
 
 
 def test_a_work_order_in_progress_downgrades(conn: Connection, fleet: Fleet) -> None:
-    work_orders.update_work_order(conn, scope=ALL, work_order_id=fleet.ids["wo_a"],
-                                  changes=work_orders.WorkOrderUpdate(status="in_progress"), expected_version=None)  # fmt: skip
+    work_orders.update_work_order(
+        conn,
+        scope=ALL,
+        work_order_id=fleet.ids["wo_a"],
+        changes=work_orders.WorkOrderUpdate(status="in_progress"),
+        expected_version=None,
+    )
     alarm_id = _raise(conn, "motor_runtime_limiter", unit=fleet.unit_a1, component="traction_machine")
     alarm = get_alarm(conn, scope=ALL, alarm_id=alarm_id)
     assert (alarm.severity, alarm.suppressed) == (Severity.MINOR, False)
@@ -148,17 +188,20 @@ def test_a_work_order_in_progress_downgrades(conn: Connection, fleet: Fleet) -> 
 
 def test_people_acknowledge_comment_and_clear(conn: Connection, unit: str) -> None:
     alarm_id = _raise(conn)
-    acked = alarm_actions.acknowledge(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None,
-                                      expected_version=1)  # fmt: skip
+    acked = alarm_actions.acknowledge(
+        conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=1
+    )
     assert (acked.state, acked.acknowledged_by, acked.version) == (AlarmState.ACKNOWLEDGED, "admin:k", 2)
     with pytest.raises(Conflict):
-        alarm_actions.acknowledge(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None,
-                                  expected_version=None)  # fmt: skip
+        alarm_actions.acknowledge(
+            conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=None
+        )
     with pytest.raises(PreconditionFailed):
         alarm_actions.clear(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason="fixed", expected_version=1)
     alarm_actions.comment(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", text="rollers worn")
-    cleared = alarm_actions.clear(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason="rollers replaced",
-                                  expected_version=None)  # fmt: skip
+    cleared = alarm_actions.clear(
+        conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason="rollers replaced", expected_version=None
+    )
     assert (cleared.state, cleared.cleared_by) == (AlarmState.CLEARED, "admin:k")
     history = alarm_history(conn, scope=ALL, alarm_id=alarm_id, page=PageParams()).history.items
     assert [(c.action, c.actor, c.reason) for c in history[1:]] == [
@@ -170,12 +213,26 @@ def test_people_acknowledge_comment_and_clear(conn: Connection, unit: str) -> No
 
 def test_assignment_goes_only_to_the_units_maintainer_crews(conn: Connection, fleet: Fleet) -> None:
     alarm_id = _raise(conn, unit=fleet.unit_a1)
-    assigned = alarm_actions.assign(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", crew_id=fleet.ids["crew_a"],
-                                    reason="nearest", expected_version=None)  # fmt: skip
+    assigned = alarm_actions.assign(
+        conn,
+        scope=ALL,
+        alarm_id=alarm_id,
+        actor="admin:k",
+        crew_id=fleet.ids["crew_a"],
+        reason="nearest",
+        expected_version=None,
+    )
     assert assigned.assignee_crew_id == fleet.ids["crew_a"]
     with pytest.raises(NotFound):
-        alarm_actions.assign(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", crew_id=fleet.ids["crew_b"],
-                             reason=None, expected_version=None)  # fmt: skip
+        alarm_actions.assign(
+            conn,
+            scope=ALL,
+            alarm_id=alarm_id,
+            actor="admin:k",
+            crew_id=fleet.ids["crew_b"],
+            reason=None,
+            expected_version=None,
+        )
 
 
 def test_filters_narrow_the_list(conn: Connection, unit: str) -> None:
