@@ -115,7 +115,7 @@ def _poll(api: str, key: str, clock: Clock, stop: threading.Event) -> None:
             stop.wait(POLL_S)
 
 
-def _wait_healthy(url: str, timeout: float) -> None:
+def _wait_healthy(url: str, timeout: float, *, logs: Path) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -124,7 +124,7 @@ def _wait_healthy(url: str, timeout: float) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not become healthy")
+    raise RuntimeError(f"{url} did not become healthy; its log ends:\n{logs.read_text()[-2000:]}")
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -168,11 +168,10 @@ def main() -> int:
                "LIFTBRAIN_API_PORT": str(api_port), "LIFTBRAIN_BRAIN_HTTP_PORT": "0"}  # fmt: skip
         cli = str(Path(sys.executable).parent / "liftbrain")
         for service in ("brain", "api"):
-            procs.append(
-                subprocess.Popen([cli, service], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
+            log = (workdir / f"{service}.log").open("wb")
+            procs.append(subprocess.Popen([cli, service], env=env, stdout=log, stderr=subprocess.STDOUT))
         api = f"http://127.0.0.1:{api_port}"
-        _wait_healthy(f"{api}/health", 60)
+        _wait_healthy(f"{api}/health", 60, logs=workdir / "api.log")
         pipeline = Ingest(Settings(database_url=dsn, mqtt_url=broker.url, ingest_http_port=0),
                           on_committed=clock.on_committed)  # fmt: skip
         pipeline.start()

@@ -157,8 +157,9 @@ def _bump(conn: Connection, alarm: Alarm, *, severity: Severity, suppressed: boo
     escalate = severity.rank > alarm.severity.rank
     active_again = alarm.suppressed and not suppressed
     row = conn.execute(
-        f"UPDATE alarms SET count = count + 1, last_seen = greatest(last_seen, %(at)s), severity = %(severity)s,"
-        " suppressed = suppressed AND %(suppressed)s, version = version + 1, updated_at = clock_timestamp()"
+        "UPDATE alarms SET count = count + 1, first_seen = least(first_seen, %(at)s),"
+        " last_seen = greatest(last_seen, %(at)s), severity = %(severity)s, suppressed = suppressed AND %(suppressed)s,"
+        " version = version + 1, updated_at = clock_timestamp()"
         f" WHERE id = %(id)s RETURNING {ALARM_COLUMNS}",
         {"at": at, "id": alarm.id, "suppressed": suppressed,
          "severity": str(severity if escalate else alarm.severity)},
