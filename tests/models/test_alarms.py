@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from uuid import UUID
@@ -11,7 +13,7 @@ import pytest
 
 from models import work_orders
 from models.contract import EVENT_CATALOGUE
-from models.db import Connection
+from models.db import Connection, connect
 from models.errors import Conflict, NotFound, PreconditionFailed
 from models.monitoring import alarm_actions
 from models.monitoring.alarm_policies import POLICIES, PolicyError, Severity, load_policies
@@ -246,3 +248,24 @@ def test_filters_narrow_the_list(conn: Connection, unit: str) -> None:
     assert len(list_alarms(conn, scope=ALL, page=PageParams(), since=T0 + timedelta(minutes=30)).items) == 1
     assert len(list_alarms(conn, scope=ALL, page=PageParams(), state=AlarmState.OPEN).items) == 2
     assert list_alarms(conn, scope=ALL, page=PageParams(), state=AlarmState.CLEARED).items == []
+
+
+def _wait_until_blocked(watcher: Connection, pid: int) -> None:
+    for _ in range(200):
+        row = watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        if row is not None and row["wait_event_type"] == "Lock":
+            return
+        time.sleep(0.05)
+    raise AssertionError("the second raiser never waited on the first")
+
+
+def test_two_raisers_at_once_share_one_alarm(database_url: str, conn: Connection, unit: str) -> None:
+    conn.commit()
+    first = _raise(conn)  # holds the new row until commit; the second raiser waits on the unique index
+    with connect(database_url) as other, connect(database_url, autocommit=True) as watcher:
+        racing = threading.Thread(target=lambda: (_raise(other, at=T0 + timedelta(minutes=1)), other.commit()))
+        racing.start()
+        _wait_until_blocked(watcher, other.info.backend_pid)
+        conn.commit()
+        racing.join(10)
+    assert [(a.id, a.count) for a in list_alarms(conn, scope=ALL, page=PageParams()).items] == [(first, 2)]
