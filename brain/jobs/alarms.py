@@ -1,7 +1,7 @@
 """Alarm jobs: controller events -> alarms by the rules in `alarm_policies.json`, and units gone offline.
 
-`run_event_rules` reads new events by a receive-time cursor every second (an event committed by ingest is
-an open alarm within about a second), applies each unit's events in device-time order inside the unit's
+`run_event_rules` reads new events by a receive-time cursor twice a second (an event committed by ingest
+is an open alarm within about a second), applies each unit's events in device-time order inside the unit's
 savepoint, and records them as applied, so a re-run or an overlapping re-read changes nothing.
 `run_offline` raises an alarm for each unit silent past its expected interval and clears it when the unit
 is heard from again.

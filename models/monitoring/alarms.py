@@ -118,18 +118,19 @@ def record_change(
 
 def service_state(conn: Connection, *, unit_id: str, at: datetime) -> str | None:
     """Why the unit is being serviced at `at` (inspection mode, a work order in progress), or None."""
+    # One round trip: the unit's last inspection event up to `at`, and a work order in progress (work orders
+    # keep no status history, so their current state stands for `at`).
     row = conn.execute(
-        "SELECT code, time FROM events WHERE unit_id = %s AND code = ANY(%s) AND time <= %s ORDER BY time DESC LIMIT 1",
-        (unit_id, list(SERVICE_CODES), at),
+        "SELECT m.code, m.time, (SELECT w.id FROM work_orders w WHERE w.unit_id = %(u)s AND w.status = 'in_progress'"
+        "   ORDER BY w.created_at LIMIT 1) AS work_order"
+        " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT code, time FROM events WHERE unit_id = %(u)s"
+        "   AND code = ANY(%(codes)s) AND time <= %(at)s ORDER BY time DESC LIMIT 1) AS m ON true",
+        {"u": unit_id, "codes": list(SERVICE_CODES), "at": at},
     ).fetchone()
-    if row is not None and SERVICE_CODES[str(row["code"])] == "enter":
+    assert row is not None
+    if row["code"] is not None and SERVICE_CODES[str(row["code"])] == "enter":
         return f"unit in inspection mode since {row['time']}"
-    # Work orders keep no status history, so their current state stands for `at`.
-    row = conn.execute(
-        "SELECT id FROM work_orders WHERE unit_id = %s AND status = 'in_progress' ORDER BY created_at LIMIT 1",
-        (unit_id,),
-    ).fetchone()
-    return None if row is None else f"work order {row['id']} in progress"
+    return None if row["work_order"] is None else f"work order {row['work_order']} in progress"
 
 
 def _treatment(conn: Connection, unit_id: str, alarm_type: str, severity: Severity, at: datetime) -> tuple[

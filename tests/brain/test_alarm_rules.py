@@ -12,6 +12,7 @@ from brain.jobs import alarms as alarm_jobs
 from brain.scheduler import Job, run_job
 from models import work_orders
 from models.db import Connection
+from models.monitoring import alarm_sources
 from models.monitoring.alarm_policies import POLICIES
 from models.tenancy import TenantScope
 from tests.conftest import Fleet
@@ -73,6 +74,19 @@ def test_repeats_count_on_one_alarm_and_a_rerun_duplicates_nothing(conn: Connect
     _rules(conn)
     assert [a["count"] for a in _alarms(conn)] == [3]
     assert conn.execute("SELECT count(*) AS n FROM alarm_history").fetchone() == {"n": 3}
+
+
+def test_a_backlog_is_worked_off_over_several_passes(
+    conn: Connection, unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(alarm_sources, "MAX_EVENTS_PER_PASS", 2)
+    for minute in range(5):
+        _event(conn, "door_close_fault", at=T0 + timedelta(minutes=minute))
+    passes = 0
+    while alarm_sources.pending_events(conn, cursor=alarm_jobs.CURSOR):
+        _rules(conn)
+        passes += 1
+    assert (passes, [a["count"] for a in _alarms(conn)]) == (3, [5])
 
 
 def test_a_clearing_event_that_arrived_first_still_clears(conn: Connection, unit: str) -> None:
