@@ -70,10 +70,13 @@ class Scope(StrEnum):
     API_KEYS_ADMIN = "api_keys:admin"
     DEAD_LETTERS_READ = "dead_letters:read"
     CHECKPOINTS_READ = "checkpoints:read"
+    ALARMS_READ = "alarms:read"
+    ALARMS_WRITE = "alarms:write"
 
 
 _FIELD_READ = frozenset(
     {Scope.CATALOG_READ, Scope.UNITS_READ, Scope.LIFECYCLE_READ, Scope.LIFECYCLE_WRITE, Scope.TELEMETRY_READ}
+    | {Scope.ALARMS_READ}
 )
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope) - {Scope.TELEMETRY_PUBLISH},
@@ -87,8 +90,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.WORK_ORDERS_READ,
         Scope.WORK_ORDERS_CREATE,
         Scope.WORK_ORDERS_UPDATE,
+        Scope.ALARMS_WRITE,
     },
-    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE},
+    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.ALARMS_WRITE},
     Role.DEVICE: frozenset({Scope.TELEMETRY_PUBLISH}),
 }
 

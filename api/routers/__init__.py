@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.routers.alarms import router as alarms
 from api.routers.api_keys import router as api_keys
 from api.routers.checkpoints import router as checkpoints
 from api.routers.components import router as components
@@ -38,6 +39,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     contracts,
     crews,
     work_orders,
+    alarms,
     api_keys,
     dead_letters,
 )
