@@ -139,7 +139,12 @@ def upsert_features(conn: psycopg.Connection[Any], *, features: pl.DataFrame, co
         return 0
     frame = features.select([pl.col(name).cast(dtype) for name, dtype in _STORED_SCHEMA.items()])
     columns = sql.SQL(", ").join(map(sql.Identifier, _ALL))
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS unit_features_stage (LIKE unit_features) ON COMMIT DELETE ROWS")
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE IF NOT EXISTS unit_features_stage ON COMMIT DELETE ROWS AS"
+            " SELECT {} FROM unit_features WITH NO DATA"
+        ).format(columns)
+    )
     conn.execute("TRUNCATE unit_features_stage")
     with conn.cursor() as cur, cur.copy(sql.SQL("COPY unit_features_stage ({}) FROM STDIN").format(columns)) as copy:
         for row in frame.iter_rows():
