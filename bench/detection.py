@@ -139,7 +139,7 @@ def scan(dsn: str, now: datetime) -> dict[str, float]:
     code = (
         "import json, resource, sys, time; from datetime import datetime; from models.db import connect;"
         "from brain.jobs import detection, features; now = datetime.fromisoformat(sys.argv[2]);"
-        "conn = connect(sys.argv[1]); conn.execute(\"DELETE FROM unit_features WHERE window_start >= %s\","
+        'conn = connect(sys.argv[1]); conn.execute("DELETE FROM unit_features WHERE window_start >= %s",'
         " (now.replace(hour=0, minute=0) - __import__('datetime').timedelta(days=1),)); t0 = time.perf_counter();"
         "features.run(conn, now=now); t1 = time.perf_counter(); detection.run(conn, now=now); t2 = time.perf_counter();"
         "conn.rollback(); print(json.dumps({'scan_features_s': round(t1 - t0, 2), 'scan_detect_s': round(t2 - t1, 2),"
@@ -201,7 +201,8 @@ def main() -> None:
           f"row fetch {reads['fetch_rows_per_s']} rows/s")  # fmt: skip
     print(f"fleet scan of the last day: {scanned}")
     report = {"units": args.units, "days": args.days, "sample_period_s": args.sample_period, "seed": args.seed,
-              "detector": ours, "threshold_baseline": theirs, "pipeline": run, "reads": reads, "scan": scanned}  # fmt: skip
+              "detector": ours, "threshold_baseline": theirs, "pipeline": run, "reads": reads,
+              "scan": scanned}  # fmt: skip
     print(json.dumps(report))
 
 

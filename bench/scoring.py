@@ -97,7 +97,9 @@ def threshold_alarms(daily: pl.DataFrame, *, warmup_until: datetime) -> list[Ala
         if limit is None:
             continue
         over = pl.col(spec.name) > limit if spec.direction >= 0 else pl.col(spec.name) < limit
-        breach[spec.component] = breach[spec.component] | over.fill_null(False) if spec.component in breach else over.fill_null(False)
+        breach[spec.component] = (
+            breach[spec.component] | over.fill_null(False) if spec.component in breach else over.fill_null(False)
+        )
     flags = judged.select("unit_id", "window_start", *[expr.alias(c) for c, expr in breach.items()])
     open_now: set[tuple[str, str]] = set()
     for row in flags.iter_rows(named=True):
