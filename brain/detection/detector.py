@@ -99,9 +99,9 @@ class RobustBaseline(OutlierMixin, BaseEstimator):  # type: ignore[misc]
         return np.where(self.usable_, z, np.nan)
 
     def anomaly_score(self, X: Any) -> FloatMatrix:
-        """Each row's largest deviation (0 when no channel of the row can be judged)."""
+        """Each row's largest harmful deviation, at least 0 (0 too when no channel of the row can be judged)."""
         worst = nan_quiet(np.nanmax, self.deviations(X), axis=1)
-        return np.nan_to_num(worst, nan=0.0)
+        return np.maximum(np.nan_to_num(worst, nan=0.0), 0.0)
 
     def score_samples(self, X: Any) -> FloatMatrix:
         """scikit-learn's convention: higher is more normal (the negated anomaly score)."""
