@@ -9,13 +9,21 @@ last few complete days, so one odd day (a party, an inspection, a data gap) does
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from brain.detection.detector import DEFAULT_THRESHOLD, FloatMatrix, RobustBaseline, nan_quiet
+from brain.detection.detector import (
+    DEFAULT_RELATIVE_FLOOR,
+    FloatMatrix,
+    directed_deviation,
+    nan_quiet,
+    robust_baseline,
+)
 
 __all__ = [
     "FLEET_FEATURES",
@@ -25,6 +33,7 @@ __all__ = [
     "FamilyModel",
     "FeatureSpec",
     "assess_unit",
+    "assess_units",
     "train_family",
 ]
 
@@ -116,64 +125,113 @@ class Assessment:
     deviations: dict[str, float] = field(default_factory=dict)
 
 
-def _matrix(days: pl.DataFrame) -> FloatMatrix:
-    return days.select([pl.col(name).cast(pl.Float64) for name in FEATURE_NAMES]).to_numpy()
+def _tensor(days: pl.DataFrame, unit_ids: Sequence[str], first_day: datetime, n_days: int) -> FloatMatrix:
+    """Usable days of `days` in [first_day, first_day + n_days) as an array (day, unit, feature), NaN where absent."""
+    out = np.full((n_days, len(unit_ids), len(FEATURE_NAMES)), np.nan)
+    index = {unit: i for i, unit in enumerate(unit_ids)}
+    end = first_day + timedelta(days=n_days)
+    rows = days.filter(
+        (pl.col("samples") >= MIN_DAY_SAMPLES)
+        & (pl.col("window_start") >= first_day)
+        & (pl.col("window_start") < end)
+        & pl.col("unit_id").is_in(list(index))
+    )
+    if rows.is_empty():
+        return out
+    day = ((rows["window_start"] - first_day).dt.total_seconds() // 86_400).cast(pl.Int64).to_numpy()
+    unit = rows["unit_id"].replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    out[day, unit, :] = rows.select([pl.col(name).cast(pl.Float64) for name in FEATURE_NAMES]).to_numpy()
+    return out
 
 
-def _usable(days: pl.DataFrame) -> pl.DataFrame:
-    return days.filter(pl.col("samples") >= MIN_DAY_SAMPLES)
-
-
-def _baseline_rows(days: pl.DataFrame, at: datetime) -> pl.DataFrame:
-    start, end = at - timedelta(days=GUARD_DAYS + BASELINE_DAYS), at - timedelta(days=GUARD_DAYS)
-    return _usable(days).filter((pl.col("window_start") >= start) & (pl.col("window_start") < end))
+def _baseline(days: pl.DataFrame, unit_ids: Sequence[str], at: datetime) -> tuple[FloatMatrix, FloatMatrix]:
+    """The baseline tensor of the units before `at`, and each unit's count of usable baseline days."""
+    tensor = _tensor(days, unit_ids, at - timedelta(days=GUARD_DAYS + BASELINE_DAYS), BASELINE_DAYS)
+    return tensor, np.sum(~np.all(np.isnan(tensor), axis=2), axis=0)
 
 
 def train_family(family: str, history: pl.DataFrame, *, at: datetime) -> FamilyModel | None:
     """The family's spread floors from its units' baseline days before `at`; None if too few units qualify."""
-    spreads = []
-    rows = _baseline_rows(history, at)
-    for _, unit_days in rows.group_by("unit_id"):
-        if unit_days.height >= MIN_HISTORY_DAYS:
-            spreads.append(RobustBaseline(min_rows=MIN_HISTORY_DAYS).fit(_matrix(unit_days)).scale_)
-    if len(spreads) < MIN_FAMILY_UNITS:
+    unit_ids = sorted(set(history["unit_id"].to_list()))
+    tensor, day_counts = _baseline(history, unit_ids, at)
+    qualified = day_counts >= MIN_HISTORY_DAYS
+    if int(qualified.sum()) < MIN_FAMILY_UNITS:
         return None
-    floor = FAMILY_FLOOR_SHARE * nan_quiet(np.nanmedian, np.stack(spreads), axis=0)
-    return FamilyModel(family, FEATURE_NAMES, tuple(np.nan_to_num(floor, nan=0.0).tolist()), len(spreads), rows.height)
+    _, scale, _ = robust_baseline(tensor[:, qualified, :], relative_floor=0.0)
+    floor = FAMILY_FLOOR_SHARE * nan_quiet(np.nanmedian, scale, axis=0)
+    days = int(day_counts[qualified].sum())
+    return FamilyModel(family, FEATURE_NAMES, tuple(np.nan_to_num(floor, nan=0.0).tolist()), int(qualified.sum()), days)
 
 
-def assess_unit(unit_id: str, days: pl.DataFrame, *, at: datetime, model: FamilyModel | None) -> Assessment:
-    """Judge the unit's last complete days against its own baseline (spreads floored by the family model)."""
-    baseline = _baseline_rows(days, at)
-    if baseline.height < MIN_HISTORY_DAYS:
-        reason = (
-            f"not enough history: {baseline.height} usable day(s) in the baseline window, {MIN_HISTORY_DAYS} needed"
+def _floor(model: FamilyModel | None) -> tuple[float, ...] | None:
+    return model.scale_floor if model is not None else None
+
+
+def assess_units(
+    unit_ids: Sequence[str], days: pl.DataFrame, *, at: datetime, models: Mapping[str, FamilyModel | None]
+) -> dict[str, Assessment]:
+    """Judge each unit's last complete days against its own baseline (spreads floored by its family model)."""
+    tensor, day_counts = _baseline(days, unit_ids, at)
+    no_floor = (0.0,) * len(FEATURE_NAMES)
+    floors = np.array([_floor(models.get(unit)) or no_floor for unit in unit_ids]).reshape(-1, len(FEATURE_NAMES))
+    center, scale, counts = robust_baseline(tensor, relative_floor=DEFAULT_RELATIVE_FLOOR, floor=floors)
+    recent_tensor = _tensor(days, unit_ids, at - timedelta(days=RECENT_DAYS), RECENT_DAYS)
+    recent = nan_quiet(np.nanmedian, recent_tensor, axis=0)
+    deviations = directed_deviation(recent, center, scale, _DIRECTIONS)
+    judged = (counts >= MIN_HISTORY_DAYS) & (scale > 0) & np.isfinite(deviations)
+    found = {}
+    for u, unit_id in enumerate(unit_ids):
+        found[unit_id] = _assessment(
+            unit_id,
+            at,
+            int(day_counts[u]),
+            recent_tensor[:, u, :],
+            judged[u],
+            recent[u],
+            center[u],
+            scale[u],
+            deviations[u],
+            models.get(unit_id),
         )
+    return found
+
+
+def _assessment(
+    unit_id: str,
+    at: datetime,
+    baseline_days: int,
+    recent_days: FloatMatrix,
+    judged: Any,
+    recent: FloatMatrix,
+    center: FloatMatrix,
+    scale: FloatMatrix,
+    deviations: FloatMatrix,
+    model: FamilyModel | None,
+) -> Assessment:
+    if baseline_days < MIN_HISTORY_DAYS:
+        reason = f"not enough history: {baseline_days} usable day(s) in the baseline window, {MIN_HISTORY_DAYS} needed"
         return Assessment(unit_id, at, judged=False, reason=reason)
-    recent = _usable(days).filter(
-        (pl.col("window_start") >= at - timedelta(days=RECENT_DAYS)) & (pl.col("window_start") < at)
-    )
-    if recent.is_empty():
+    present = np.flatnonzero(~np.all(np.isnan(recent_days), axis=1))
+    if present.size == 0:
         return Assessment(unit_id, at, judged=False, reason=f"no usable day of data in the last {RECENT_DAYS} day(s)")
-    floor = model.scale_floor if model is not None else None
-    detector = RobustBaseline(
-        threshold=DEFAULT_THRESHOLD, directions=_DIRECTIONS, scale_floor=floor, min_rows=MIN_HISTORY_DAYS
-    ).fit(_matrix(baseline))
-    now_values = nan_quiet(np.nanmedian, _matrix(recent), axis=0)[None, :]
-    deviations = detector.deviations(now_values)[0]
-    judged = {name: i for i, name in enumerate(FEATURE_NAMES) if np.isfinite(deviations[i])}
-    if not judged:
+    names = [(i, name) for i, name in enumerate(FEATURE_NAMES) if judged[i]]
+    if not names:
         return Assessment(unit_id, at, judged=False, reason="no feature has both a baseline and a recent value")
-    starts: list[datetime] = recent["window_start"].to_list()
+    first = at - timedelta(days=RECENT_DAYS)
     return Assessment(
         unit_id,
         at,
         judged=True,
         reason="judged against its own baseline" + ("" if model else " (no family spread: too few units)"),
-        window_start=min(starts),
-        window_end=max(starts) + timedelta(days=1),
-        values={name: float(now_values[0, i]) for name, i in judged.items()},
-        baseline={name: float(detector.center_[i]) for name, i in judged.items()},
-        spread={name: float(detector.scale_[i]) for name, i in judged.items()},
-        deviations={name: float(deviations[i]) for name, i in judged.items()},
+        window_start=first + timedelta(days=int(present[0])),
+        window_end=first + timedelta(days=int(present[-1]) + 1),
+        values={name: float(recent[i]) for i, name in names},
+        baseline={name: float(center[i]) for i, name in names},
+        spread={name: float(scale[i]) for i, name in names},
+        deviations={name: float(deviations[i]) for i, name in names},
     )
+
+
+def assess_unit(unit_id: str, days: pl.DataFrame, *, at: datetime, model: FamilyModel | None) -> Assessment:
+    """One unit's assessment (see assess_units)."""
+    return assess_units([unit_id], days, at=at, models={unit_id: model})[unit_id]

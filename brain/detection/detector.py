@@ -21,7 +21,15 @@ import numpy.typing as npt
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["DEFAULT_THRESHOLD", "MAD_TO_SIGMA", "FloatMatrix", "RobustBaseline", "nan_quiet"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MAD_TO_SIGMA",
+    "FloatMatrix",
+    "RobustBaseline",
+    "directed_deviation",
+    "nan_quiet",
+    "robust_baseline",
+]
 
 FloatMatrix = npt.NDArray[np.float64]
 
@@ -43,6 +51,30 @@ def nan_quiet(function: Any, *args: Any, **kwargs: Any) -> FloatMatrix:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.asarray(function(*args, **kwargs), dtype=np.float64)
+
+
+def robust_baseline(
+    data: FloatMatrix, *, relative_floor: float, floor: FloatMatrix | None = None
+) -> tuple[FloatMatrix, FloatMatrix, npt.NDArray[np.int64]]:
+    """Median, floored robust spread and count of values along the first axis (rows) of `data`, NaN ignored."""
+    center = nan_quiet(np.nanmedian, data, axis=0)
+    mad = nan_quiet(np.nanmedian, np.abs(data - center), axis=0)
+    lowest = relative_floor * np.abs(center)
+    if floor is not None:
+        lowest = np.fmax(lowest, floor)
+    return center, np.fmax(MAD_TO_SIGMA * mad, lowest), np.sum(~np.isnan(data), axis=0)
+
+
+def directed_deviation(
+    values: FloatMatrix, center: FloatMatrix, scale: FloatMatrix, directions: tuple[int, ...] | None
+) -> FloatMatrix:
+    """(values - center) / scale, signed so that positive is harmful (+1: higher is worse, -1 lower, 0 either)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (values - center) / scale
+    if directions is None:
+        return np.abs(z)
+    signs = np.asarray(directions, dtype=np.float64)
+    return np.where(signs == 0, np.abs(z), z * signs)
 
 
 class RobustBaseline(OutlierMixin, BaseEstimator):  # type: ignore[misc]
@@ -72,13 +104,8 @@ class RobustBaseline(OutlierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any = None) -> Self:
         """Learn each channel's median, spread and usable flag, then the score threshold, from rows `X`."""
         data = self._check(X, reset=True)
-        self.center_ = nan_quiet(np.nanmedian, data, axis=0)
-        mad = nan_quiet(np.nanmedian, np.abs(data - self.center_), axis=0)
-        floor = self.relative_floor * np.abs(self.center_)
-        if self.scale_floor is not None:
-            floor = np.fmax(floor, np.asarray(self.scale_floor, dtype=np.float64))
-        self.scale_ = np.fmax(MAD_TO_SIGMA * mad, floor)
-        self.rows_ = np.sum(~np.isnan(data), axis=0)
+        floor = None if self.scale_floor is None else np.asarray(self.scale_floor, dtype=np.float64)
+        self.center_, self.scale_, self.rows_ = robust_baseline(data, relative_floor=self.relative_floor, floor=floor)
         self.usable_ = (self.rows_ >= self.min_rows) & (self.scale_ > 0) & np.isfinite(self.scale_)
         train_scores = self.anomaly_score(data) if data.shape[0] else np.array([])
         learned = nan_quiet(np.nanquantile, train_scores, self.train_quantile) if train_scores.size else np.nan
@@ -88,14 +115,7 @@ class RobustBaseline(OutlierMixin, BaseEstimator):  # type: ignore[misc]
     def deviations(self, X: Any) -> FloatMatrix:
         """Deviation of each value in spreads, in the harmful direction (NaN where the channel is unusable)."""
         check_is_fitted(self)
-        data = self._check(X, reset=False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = (data - self.center_) / self.scale_
-        if self.directions is not None:
-            signs = np.asarray(self.directions, dtype=np.float64)
-            z = np.where(signs == 0, np.abs(z), z * signs)
-        else:
-            z = np.abs(z)
+        z = directed_deviation(self._check(X, reset=False), self.center_, self.scale_, self.directions)
         return np.where(self.usable_, z, np.nan)
 
     def anomaly_score(self, X: Any) -> FloatMatrix:

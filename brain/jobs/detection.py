@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from brain.detection.baselines import BASELINE_DAYS, GUARD_DAYS, FamilyModel, assess_unit, train_family
+from brain.detection.baselines import BASELINE_DAYS, GUARD_DAYS, Assessment, FamilyModel, assess_units, train_family
 from brain.detection.health import health_rows, verdicts
 from brain.units import for_each_unit
 from models.db import Connection
@@ -61,10 +61,8 @@ def _stored(
     return model, saved.id
 
 
-def _judge(
-    conn: Connection, unit_id: str, days: pl.DataFrame, at: datetime, model: FamilyModel | None, model_id: int | None
-) -> None:
-    assessment = assess_unit(unit_id, days, at=at, model=model)
+def _record(conn: Connection, assessment: Assessment, model_id: int | None) -> None:
+    unit_id, at = assessment.unit_id, assessment.at
     record_health(conn, unit_id=unit_id, at=at, rows=health_rows(assessment), model_id=model_id)
     if not assessment.judged:
         return
@@ -105,18 +103,18 @@ def run(conn: Connection, *, now: datetime, retrain_every: timedelta = timedelta
     families: dict[str, list[ActiveUnit]] = {}
     for unit in units:
         families.setdefault(unit.family or FLEET_FAMILY, []).append(unit)
-    by_unit = {key[0]: frame for key, frame in history.partition_by("unit_id", as_dict=True).items()}
-    empty = history.clear()
-    outcome_failed = 0
+    judged: dict[str, tuple[Assessment, int | None]] = {}
     for family, members in families.items():
-        ids = {unit.unit_id for unit in members}
+        ids = sorted(unit.unit_id for unit in members)
         model, model_id = fleet
         if family != FLEET_FAMILY:
             own = _stored(conn, family, history.filter(pl.col("unit_id").is_in(ids)), at, retrain_every)
             model, model_id = own if own[0] is not None else fleet
+        for unit_id, assessment in assess_units(ids, history, at=at, models=dict.fromkeys(ids, model)).items():
+            judged[unit_id] = (assessment, model_id)
 
-        def judge(c: Connection, unit_id: str, m: FamilyModel | None = model, mid: int | None = model_id) -> None:
-            _judge(c, unit_id, by_unit.get(unit_id, empty), at, m, mid)
+    def record(c: Connection, unit_id: str) -> None:
+        _record(c, *judged[unit_id])
 
-        outcome_failed += len(for_each_unit(conn, sorted(ids), judge, job="detection").failed)
-    log.info("detection at %s: %d unit(s) judged, %d failed", at.date(), len(units), outcome_failed)
+    failed = len(for_each_unit(conn, sorted(judged), record, job="detection").failed)
+    log.info("detection at %s: %d unit(s) judged, %d failed", at.date(), len(units), failed)
