@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--sample-period", type=float, default=300.0, help="seconds between samples")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="also save the daily features and labels there")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
     workdir.chmod(0o755)
@@ -174,6 +175,10 @@ def main() -> None:
             findings = [Alarm(f.unit_id, f.component_type, f.opened_at) for f in list_findings(conn)]
             daily = read_features(conn, window_hours=24, since=START, until=end)
         unit_ids = sorted(set(daily["unit_id"].to_list()))
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            daily.write_parquet(args.keep / "daily_features.parquet")
+            shutil.copy(workdir / "labels.jsonl", args.keep / "labels.jsonl")
         baseline = threshold_alarms(daily, warmup_until=START + timedelta(days=14))
         truth = [label for label in read_labels(workdir / "labels.jsonl") if label.kind == "degradation"]
         unit_days = args.units * (args.days - 14)
