@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from cli import checkpoint, dead_letters, keys, services, simulate, up
+from cli import checkpoint, dead_letters, detect, keys, services, simulate, up
 from cli.logs import configure_logging
 from models.settings import Settings
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint.add_parser(commands)
     simulate.add_parser(commands)
     dead_letters.add_parser(commands)
+    detect.add_parser(commands)
     return parser
 
 

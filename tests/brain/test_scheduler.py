@@ -73,7 +73,7 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
 
 def test_jobs_are_bound_to_their_settings() -> None:
     jobs = {job.name: job for job in jobs_for(Settings(telemetry_retention_days=7, unit_offline_after_seconds=90))}
-    assert set(jobs) == {"retention", "presence", "alarm_event_rules", "alarm_offline"}
+    assert set(jobs) == {"retention", "presence", "alarm_event_rules", "alarm_offline", "features", "detection"}
     retention_run, presence_run = jobs["retention"].run, jobs["presence"].run
     assert isinstance(retention_run, partial)
     assert isinstance(presence_run, partial)
