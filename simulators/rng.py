@@ -19,6 +19,7 @@ __all__ = [
     "IntArray",
     "KeyArray",
     "normal",
+    "site_keys",
     "uniform",
     "unit_generator",
     "unit_keys",
@@ -38,12 +39,21 @@ _TO_UNIT = 2.0**-53
 # `unit_generator` purposes, in one place so no two users share (and so correlate) a stream of static draws.
 BUILD_PURPOSE = 1  # the fleet's build: models, sites, components, wear (simulators.fleet)
 FACTORY_TEST_PURPOSE = 2  # factory acceptance results (simulators.seeding)
+# Site keys spawn from a branch no unit index reaches.
+_SITE_SPAWN = 2**30
 
 
 def unit_keys(seed: int, indices: range) -> KeyArray:
     """The 64-bit key of each unit index under `seed` (independent of the other indices)."""
     keys = [np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1, np.uint64)[0] for i in indices]
     return np.array(keys, dtype=np.uint64)
+
+
+def site_keys(seed: int, site_indices: list[int]) -> KeyArray:
+    """Each unit's building key: units of one site share it, so building-wide events strike them together."""
+    keys = {i: np.random.SeedSequence(seed, spawn_key=(_SITE_SPAWN, i)).generate_state(1, np.uint64)[0]
+            for i in set(site_indices)}  # fmt: skip
+    return np.array([keys[i] for i in site_indices], dtype=np.uint64)
 
 
 def unit_generator(seed: int, index: int, purpose: int) -> np.random.Generator:

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from models.contract import MessageKind, topic_for
 from simulators.engine import Simulation, StepResult
 from simulators.fleet import Fleet, build_fleet
@@ -81,6 +83,8 @@ class _Run:
         )
         self.summary = RunSummary()
         self.block: list[Snapshot] = []
+        # Telemetry a gateway buffers during a late-flush episode, per unit, sent when the episode ends.
+        self.held: dict[int, list[tuple[bytes, int]]] = {}
         self.began = time.monotonic()
         self.last_report = self.began
 
@@ -109,12 +113,28 @@ class _Run:
     def flush(self) -> None:
         if not self.block:
             return
+        held = [snapshot.held for snapshot in self.block if snapshot.held is not None]
+        holding = np.any(held, axis=0) if held else np.zeros(self.fleet.size, dtype=bool)
         for unit, payload, count in telemetry_payloads(self.block):
-            self.publisher.publish(self.topic(unit, MessageKind.TELEMETRY), payload)
-            self.summary.messages += 1
-            self.summary.samples += count
+            if holding[unit]:
+                self.held.setdefault(unit, []).append((payload, count))
+                continue
+            for late, late_count in self.held.pop(unit, []):
+                self.send(unit, late, late_count)
+            self.send(unit, payload, count)
         self.block = []
         self.labels.flush()
+
+    def send(self, unit: int, payload: bytes, count: int) -> None:
+        self.publisher.publish(self.topic(unit, MessageKind.TELEMETRY), payload)
+        self.summary.messages += 1
+        self.summary.samples += count
+
+    def release_held(self) -> None:
+        """Send what gateways still hold (the run is ending)."""
+        for unit in sorted(self.held):
+            for payload, count in self.held.pop(unit):
+                self.send(unit, payload, count)
 
     def report(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -156,9 +176,11 @@ def run(config: RunConfig, publisher: Sink, *, stop: threading.Event, fleet: Fle
             state.handle(sim.step())
             state.report()
         state.flush()
+        state.release_held()
         end_s = sim.start_s + sim.step_index * sim.dt
         state.status_all(online=False, ts=end_s)
         labels.degradations(sim, until=end_s)
+        labels.confounders(sim, until=end_s)
         state.summary.sim_end = to_datetime(end_s)
     finally:
         labels.close()
