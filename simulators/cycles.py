@@ -20,8 +20,8 @@ import numpy.typing as npt
 from simulators.degradation import PROCESSES
 from simulators.fleet import Fleet
 from simulators.physics import LEVELLING_S, door_times, levelling_error, stop_distance, trip_time
-from simulators.rng import FloatArray, IntArray, normal, uniform
-from simulators.traffic import profile_at
+from simulators.rng import FloatArray, IntArray, normals, uniforms
+from simulators.traffic import TrafficProfile, profile_at
 
 __all__ = ["Cycles", "plan_next", "trip_energy_kwh"]
 
@@ -44,6 +44,12 @@ REOPEN_BASE = 0.05
 REOPEN_WEAR = 0.8
 # Riders already at the landing step in within this long after the doors open for them.
 MIN_IDLE_S = 1.0
+# Even a closed shop or a sleeping house sees a call now and then (cleaners, security, a late resident).
+MIN_JOURNEYS_PER_HOUR = 0.2
+# A car can be free for no less than this share of an hour, however many calls the profile asks for.
+MIN_FREE_SHARE = 0.1
+# A call comes within a day and a half even at the quietest rate (the loop's bound).
+MAX_IDLE_HOURS = 36
 # Running energy per trip relative to the VDI 4707 reference trip, by the load's distance from balance.
 TRACTION_ENERGY_BASE = 0.6
 TRACTION_ENERGY_IMBALANCE = 1.0
@@ -111,26 +117,52 @@ def _poisson(u: FloatArray, mean: FloatArray) -> IntArray:
     return count
 
 
+def _profile(fleet: Fleet, units: npt.NDArray[np.intp], t: FloatArray) -> TrafficProfile:
+    return profile_at(t, fleet.utc_offset_s[units], fleet.building[units], fleet.region[units],
+                      fleet.journeys_per_day[units])  # fmt: skip
+
+
+def _idle(fleet: Fleet, units: npt.NDArray[np.intp], start: FloatArray, budget: FloatArray) -> FloatArray:
+    """Time to the next call: a Poisson process whose rate changes by the hour, by time rescaling.
+
+    `budget` is an Exp(1) draw; the rate is integrated hour by hour until it is spent. The car is busy for
+    about a cycle per journey, so the rate between calls is raised to keep the journeys per hour on target.
+    """
+    t, idle = start.copy(), np.zeros(start.shape)
+    left, open_ = budget.copy(), np.ones(start.shape, dtype=bool)
+    cycle = fleet.cycle_s[units]
+    for _ in range(MAX_IDLE_HOURS):
+        rate = np.maximum(_profile(fleet, units, t).journeys_per_hour, MIN_JOURNEYS_PER_HOUR) / 3600.0
+        rate = rate / np.maximum(1.0 - rate * cycle, MIN_FREE_SHARE)
+        to_hour = 3600.0 - (t % 3600.0)
+        ends = open_ & (left <= rate * to_hour)
+        idle = np.where(ends, idle + left / rate, idle)
+        spent = open_ & ~ends
+        left = np.where(spent, left - rate * to_hour, left)
+        idle = np.where(spent, idle + to_hour, idle)
+        t = start + idle
+        open_ = spent
+        if not open_.any():
+            break
+    return np.maximum(idle, MIN_IDLE_S)
+
+
 def _journeys(
-    fleet: Fleet, units: npt.NDArray[np.intp], number: IntArray, start: FloatArray
+    fleet: Fleet, units: npt.NDArray[np.intp], u: FloatArray, start: FloatArray
 ) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
     """Idle time, pickup floor, destination and riders of each unit's next journey."""
-    keys, floors = fleet.keys[units], fleet.floors[units]
-    profile = profile_at(
-        start, fleet.utc_offset_s[units], fleet.building[units], fleet.region[units], fleet.journeys_per_day[units]
-    )
-    # The car is busy for about a cycle per journey: the gap between calls is what is left of the interval.
-    interval_s = 3600.0 / np.maximum(profile.journeys_per_hour, 1e-3)
-    idle = -np.log1p(-uniform(keys, number, 1)) * np.maximum(interval_s - fleet.cycle_s[units], MIN_IDLE_S)
-    kind = uniform(keys, number, 2)
+    floors = fleet.floors[units]
+    idle = _idle(fleet, units, start, -np.log1p(-u[0]))
+    profile = _profile(fleet, units, start + idle)
+    kind = u[1]
     down = kind < profile.to_lobby
     up = ~down & (kind < profile.to_lobby + (1.0 - profile.to_lobby) * FROM_LOBBY)
-    upper = 1 + (uniform(keys, number, 3) * (floors - 1)).astype(np.int64)
-    other = (uniform(keys, number, 11) * (floors - 1)).astype(np.int64)
+    upper = 1 + (u[2] * (floors - 1)).astype(np.int64)
+    other = (u[3] * (floors - 1)).astype(np.int64)
     other = other + (other >= upper)
     pickup = np.where(down, upper, np.where(up, 0, other))
     target = np.where(down, 0, upper)
-    riders = 1 + _poisson(uniform(keys, number, 4), profile.extra_riders)
+    riders = 1 + _poisson(u[4], profile.extra_riders)
     return idle, pickup, target, riders
 
 
@@ -139,7 +171,9 @@ def plan_next(cycles: Cycles, fleet: Fleet, units: npt.NDArray[np.intp], wear: F
     keys, number = fleet.keys[units], cycles.number[units] + 1
     start = cycles.end[units]
     origin = cycles.target[units]
-    idle, pickup, destination, new_riders = _journeys(fleet, units, number, start)
+    # One pass of counter-based draws per planning call: uniforms u[0..7], normals z[0..4].
+    u, z = uniforms(keys, number, 1, 8), normals(keys, number, 1, 5)
+    idle, pickup, destination, new_riders = _journeys(fleet, units, u, start)
     carrying = cycles.carry_target[units] >= 0
     # Riders waiting in the car go now; a new journey is a direct trip when the car already stands at the pickup.
     direct = ~carrying & (pickup == origin)
@@ -150,19 +184,17 @@ def plan_next(cycles: Cycles, fleet: Fleet, units: npt.NDArray[np.intp], wear: F
     cycles.carry_target[units] = np.where(carrying | direct, -1, destination)
     cycles.carry_riders[units] = np.where(carrying | direct, 0, new_riders)
     load = riders * KG_PER_RIDER / fleet.capacity_kg[units] * 100.0
-    load = np.clip(load * (1.0 + RIDER_LOAD_NOISE * normal(keys, number, 5)), 0.0, MAX_LOAD_PCT)
+    load = np.clip(load * (1.0 + RIDER_LOAD_NOISE * z[0]), 0.0, MAX_LOAD_PCT)
     distance = (target - origin) * fleet.floor_height_m[units]
     peak, move = trip_time(distance, fleet.rated_speed[units], fleet.accel[units])
     door_wear, brake_wear = wear[_WEAR["door_roller_wear"]], wear[_WEAR["brake_lining_wear"]]
-    open_s, close_s = door_times(
-        fleet.door_open_s[units], fleet.door_close_s[units], door_wear, normal(keys, number, 6)
-    )
+    open_s, close_s = door_times(fleet.door_open_s[units], fleet.door_close_s[units], door_wear, z[1])
     reopen_p = np.minimum(REOPEN_BASE + REOPEN_WEAR * door_wear, 0.95)
-    draw = uniform(keys, number, 7)
+    draw = u[5]
     reopens = (draw < reopen_p).astype(np.int64) + (draw < reopen_p**2) + (draw < reopen_p**3)
     dwell = (
         DWELL_MIN_S
-        + DWELL_RANDOM_S * uniform(keys, number, 8)
+        + DWELL_RANDOM_S * u[6]
         + BOARDING_S_PER_RIDER * (riders + boarding)
         + reopens * (open_s + REOPEN_EXTRA_S)
     )
@@ -173,7 +205,7 @@ def plan_next(cycles: Cycles, fleet: Fleet, units: npt.NDArray[np.intp], wear: F
         load_pct=load,
         rope_wear=wear[_WEAR["rope_stretch"]],
         brake_wear=brake_wear,
-        noise=normal(keys, number, 9),
+        noise=z[2],
     )
     cycles.number[units] = number
     cycles.start[units] = start
@@ -190,7 +222,7 @@ def plan_next(cycles: Cycles, fleet: Fleet, units: npt.NDArray[np.intp], wear: F
     cycles.end[units] = depart + move + LEVELLING_S + open_s + dwell + close_s
     cycles.previous_levelling_mm[units] = cycles.levelling_mm[units]
     cycles.levelling_mm[units] = levelling
-    cycles.stop_distance_mm[units] = stop_distance(brake_wear, normal(keys, number, 10))
+    cycles.stop_distance_mm[units] = stop_distance(brake_wear, z[3])
     cycles.reopens[units] = reopens
     cycles.riders[units] = riders
     cycles.pending[units] = True

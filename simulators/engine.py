@@ -7,6 +7,7 @@ stands still with its brake on; one whose power is cut reports nothing until pow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -97,6 +98,8 @@ class Simulation:
         self.visit_started = np.full(n, -np.inf)
         self.inspecting = np.zeros(n, dtype=bool)
         self.confounders = Confounders(fleet.keys, fleet.site_keys)
+        # Called with the units whose trip just finished and the cycles holding those trips (calibration).
+        self.trip_observer: Callable[[npt.NDArray[np.intp], Cycles], None] | None = None
         self.trips = fleet.trips0.copy()
         self.door_cycles: IntArray = (fleet.trips0 * 11) // 10
         self.energy_kwh = fleet.energy0.copy()
@@ -159,6 +162,8 @@ class Simulation:
             if due.size == 0:
                 return
             done = cycles.pending[due]
+            if self.trip_observer is not None and done.any():
+                self.trip_observer(due[done], cycles)
             self.trips[due] += done
             self.door_cycles[due] += done * (1 + cycles.reopens[due])
             self.energy_kwh[due] += done * cycles.energy_kwh[due]

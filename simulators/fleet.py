@@ -60,8 +60,8 @@ TRIPS_PER_JOURNEY = 1.5
 MEAN_DWELL_S = 5.0
 REFERENCE_TRIPS_PER_DAY = 300.0
 # Ride comfort of a healthy car, m/s^2 RMS while running (x, y lateral; z vertical); geared machines are rougher.
-_VIB_BASE = (0.018, 0.018, 0.03)
-_GEARED_VIBRATION = 1.3
+_VIB_BASE = (0.009, 0.009, 0.013)
+_GEARED_VIBRATION = 1.2
 # Machine rooms run warmer than the outdoor mean (drive losses), by a unit-specific amount.
 MACHINE_ROOM_EXTRA_C = (0.0, 5.0)
 # Buildings with a standby generator (hospitals, towers) keep lifts running on emergency power.

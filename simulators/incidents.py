@@ -65,9 +65,9 @@ class FaultSpec:
 
 
 FAULTS: tuple[FaultSpec, ...] = (
-    FaultSpec("door_close_fault", "door_obstruction", "door_operator", 2.0, (("door_roller_wear", 40.0),),
+    FaultSpec("door_close_fault", "door_obstruction", "door_operator", 2.0, (("door_roller_wear", 6.0),),
               usage_scaled=True),
-    FaultSpec("door_open_fault", "door_contact_fault", "door_operator", 0.6, (("door_roller_wear", 10.0),),
+    FaultSpec("door_open_fault", "door_contact_fault", "door_operator", 0.6, (("door_roller_wear", 3.0),),
               usage_scaled=True),
     FaultSpec("entrapment", "door_lock_fault", "door_operator", 0.08, (("door_roller_wear", 8.0),), 1.5,
               usage_scaled=True),
@@ -90,7 +90,7 @@ FAULTS: tuple[FaultSpec, ...] = (
     FaultSpec("firefighter_operation", "firefighter_drill", None, 0.5, (), 0.8, 0.3, site_level=True,
               where="firefighter"),
     FaultSpec("earthquake", "earthquake", None, 0.1, (), 1.0, 0.8, site_level=True, where="seismic"),
-    FaultSpec("alarm_button", "passenger_alarm", None, 4.0, (), usage_scaled=True),
+    FaultSpec("alarm_button", "passenger_alarm", None, 2.0, (), usage_scaled=True),
 )  # fmt: skip
 # Statutory maintenance visits put the unit in inspection mode for this long (hours).
 MAINTENANCE_HOURS = (0.75, 2.0)

@@ -52,7 +52,7 @@ def _profile(values: list[float]) -> tuple[float, ...]:
 
 BUILDINGS: tuple[BuildingProfile, ...] = (
     BuildingProfile(
-        "residential", 2.2,
+        "residential", 1.6,
         _profile([1, 0.5, 0.3, 0.3, 0.3, 1, 3, 7, 8, 5, 4, 4, 5, 4, 4, 4, 5, 7, 8, 8, 6, 5, 3, 2]),
         (0.5, 0.5, 0.5, 0.5, 0.6, 0.7, 0.8, 0.85, 0.8, 0.6, 0.5, 0.5, 0.5, 0.45, 0.45, 0.4, 0.35, 0.25, 0.2,
          0.25, 0.3, 0.35, 0.4, 0.5),
@@ -122,26 +122,27 @@ def local_hour(t: FloatArray, utc_offset_s: FloatArray) -> FloatArray:
 
 
 def _holiday_table() -> npt.NDArray[np.bool_]:
-    """(regions, 366) by day of a leap year: a holiday there?"""
-    table = np.zeros((len(REGIONS), 366), dtype=bool)
-    days_before = np.cumsum([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+    """(regions, days since 1970-01-01 up to HOLIDAY_TABLE_DAYS): a public holiday there?"""
+    days = np.arange(HOLIDAY_TABLE_DAYS).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months).astype(np.int64) + 1
+    table = np.zeros((len(REGIONS), HOLIDAY_TABLE_DAYS), dtype=bool)
     for r, region in enumerate(REGIONS):
-        for month, day in HOLIDAYS[region]:
-            table[r, days_before[month - 1] + day - 1] = True
+        for m, d in HOLIDAYS[region]:
+            table[r] |= (month == m) & (day == d)
     return table
 
 
+# Days covered by the holiday lookup: 1970 to 2169 (a bounded table beats date arithmetic on every call).
+HOLIDAY_TABLE_DAYS = 200 * 365
 _HOLIDAYS = _holiday_table()
 
 
 def is_holiday(local_s: FloatArray, region: IntArray) -> npt.NDArray[np.bool_]:
     """Whether local epoch seconds fall on a fixed-date public holiday of each unit's region."""
-    days = (local_s // SECONDS_PER_DAY).astype("datetime64[D]")
-    months = days.astype("datetime64[M]")
-    day_of_month = (days - months).astype(np.int64)
-    month = months.astype(np.int64) % 12
-    days_before = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30]).cumsum()
-    return _HOLIDAYS[region, days_before[month] + day_of_month]  # type: ignore[no-any-return]
+    day = np.clip((local_s // SECONDS_PER_DAY).astype(np.int64), 0, HOLIDAY_TABLE_DAYS - 1)
+    return _HOLIDAYS[region, day]
 
 
 def profile_at(
