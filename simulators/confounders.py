@@ -81,10 +81,10 @@ class Episode:
         return self.occurs & (self.start <= t) & (t < self.end)
 
 
-def _episode(spec: ConfounderSpec, index: int, keys: KeyArray, block: int) -> Episode:
-    """The episodes of `spec` in `block` for units with these keys."""
+def _episode(spec: ConfounderSpec, index: int, keys: KeyArray, block: int, scale: float) -> Episode:
+    """The episodes of `spec` in `block` for units with these keys (rates times `scale`)."""
     stream = _STREAM_BASE + 8 * index
-    chance = 1.0 - np.exp(-spec.per_year * BLOCK_S / SECONDS_PER_YEAR)
+    chance = 1.0 - np.exp(-spec.per_year * scale * BLOCK_S / SECONDS_PER_YEAR)
     occurs = uniform(keys, block, stream) < chance
     start = block * BLOCK_S + uniform(keys, block, stream + 1) * BLOCK_S
     low, high = spec.hours
@@ -118,7 +118,8 @@ def _set(snapshot: Snapshot, signal: str, value: FloatArray) -> None:
         vibration[:, 2] = np.maximum(value, 0.0)
         snapshot.vibration = vibration
     else:
-        setattr(snapshot, signal, value)
+        # A disturbed reading still stays inside what the contract accepts (a load cell reads no less than 0).
+        setattr(snapshot, signal, np.maximum(value, 0.0) if signal in _NON_NEGATIVE else value)
 
 
 def _merge(mask: npt.NDArray[np.bool_], where_true: Episode, where_false: Episode) -> Episode:
@@ -126,14 +127,16 @@ def _merge(mask: npt.NDArray[np.bool_], where_true: Episode, where_false: Episod
     return Episode(*(np.where(mask, getattr(where_true, f), getattr(where_false, f)) for f in _FIELDS))
 
 
+_NON_NEGATIVE = frozenset({"load_pct", "motor_current_a"})
 _FIELDS = ("occurs", "start", "end", "signal", "magnitude")
 
 
 class Confounders:
     """The confounders of a fleet: applied to each snapshot, and listed for the labels."""
 
-    def __init__(self, keys: KeyArray, site_keys: KeyArray) -> None:
+    def __init__(self, keys: KeyArray, site_keys: KeyArray, *, scale: float = 1.0) -> None:
         self.keys = keys
+        self.scale = scale
         self.site_keys = site_keys
         self._cache: dict[tuple[int, int], Episode] = {}
         self._stuck: dict[str, FloatArray] = {}
@@ -145,7 +148,8 @@ class Confounders:
         key = (index, block)
         if key not in self._cache:
             spec = CONFOUNDERS[index]
-            self._cache[key] = _episode(spec, index, self.site_keys if spec.site_level else self.keys, block)
+            keys = self.site_keys if spec.site_level else self.keys
+            self._cache[key] = _episode(spec, index, keys, block, self.scale)
             if len(self._cache) > 4 * len(CONFOUNDERS):
                 del self._cache[next(iter(self._cache))]
         return self._cache[key]

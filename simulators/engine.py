@@ -73,7 +73,15 @@ class StepResult:
 class Simulation:
     """A fleet advancing in steps of one sample period from `start`."""
 
-    def __init__(self, fleet: Fleet, *, start: datetime, sample_period_s: float, hazard_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        *,
+        start: datetime,
+        sample_period_s: float,
+        hazard_scale: float = 1.0,
+        confounder_scale: float = 1.0,
+    ) -> None:
         n, p = fleet.size, len(PROCESSES)
         self.fleet = fleet
         self.dt = sample_period_s
@@ -97,7 +105,7 @@ class Simulation:
         self.halt_cause = [""] * n
         self.visit_started = np.full(n, -np.inf)
         self.inspecting = np.zeros(n, dtype=bool)
-        self.confounders = Confounders(fleet.keys, fleet.site_keys)
+        self.confounders = Confounders(fleet.keys, fleet.site_keys, scale=confounder_scale)
         # Called with the units whose trip just finished and the cycles holding those trips (calibration).
         self.trip_observer: Callable[[npt.NDArray[np.intp], Cycles], None] | None = None
         self.trips = fleet.trips0.copy()

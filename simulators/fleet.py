@@ -147,7 +147,10 @@ def _draw_onset(
     rng: np.random.Generator, *, rate_per_year: float, start_s: float, ttf_s: float, fail_s: float
 ) -> float:
     """Onset of one process, or +inf when none is under way or due (an episode already over is dropped)."""
-    onset = start_s - ttf_s + rng.exponential(1.0 / rate_per_year) * SECONDS_PER_YEAR
+    wait = rng.exponential()  # drawn even at rate 0, so a unit's later draws do not depend on its rates
+    if rate_per_year <= 0:
+        return float("inf")
+    onset = start_s - ttf_s + wait / rate_per_year * SECONDS_PER_YEAR
     return onset if onset + fail_s > start_s else float("inf")
 
 

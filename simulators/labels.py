@@ -96,7 +96,7 @@ class LabelWriter:
         for name, unit, start, end, signal, magnitude in sim.confounders.episodes(sim.start_s, until):
             self._write(
                 Label(kind="confounder", unit_id=sim.fleet.unit_ids[unit], cause=name, onset_at=to_datetime(start),
-                      ends_at=to_datetime(end), signal=signal, magnitude=round(magnitude, 4))
+                      ends_at=to_datetime(end), signal=signal, magnitude=round(magnitude, 4) if magnitude else None)
             )  # fmt: skip
 
     def degradations(self, sim: Simulation, *, until: float) -> None:

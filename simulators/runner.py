@@ -54,6 +54,7 @@ class RunConfig:
     days: float | None = None  # None: until stopped
     realtime: bool = False
     hazard_scale: float = 1.0
+    confounder_scale: float = 1.0  # multiply confounder rates (0: clean telemetry)
     progress_every_s: float = 5.0
 
 
@@ -79,8 +80,9 @@ class _Run:
         self.publisher = publisher
         self.labels = labels
         self.sim = Simulation(
-            fleet, start=config.start, sample_period_s=config.sample_period_s, hazard_scale=config.hazard_scale
-        )
+            fleet, start=config.start, sample_period_s=config.sample_period_s, hazard_scale=config.hazard_scale,
+            confounder_scale=config.confounder_scale,
+        )  # fmt: skip
         self.summary = RunSummary()
         self.block: list[Snapshot] = []
         # Telemetry a gateway buffers during a late-flush episode, per unit, sent when the episode ends.

@@ -30,6 +30,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Telemetr
         fleet.onset[p, p] = START.timestamp()
         fleet.ttf_s[p, p] = TTF_DAYS * SECONDS_PER_DAY
     result = replay(Path(tmp_path_factory.mktemp("wear")), units=fleet.size, days=9, fleet=fleet, hazard_scale=0.0,
+                    confounder_scale=0.0,
                     sample_period_s=300.0)  # fmt: skip
     by_unit: dict[str, list[TelemetrySample]] = defaultdict(list)
     for topic, payload in result.recorder.of_kind("telemetry"):
