@@ -96,11 +96,10 @@ def _episode(spec: ConfounderSpec, index: int, keys: KeyArray, block: int, scale
     m_low, m_high = spec.magnitude
     sign = np.where(uniform(keys, block, stream + 4) < 0.5, -1.0, 1.0)
     size = m_low + (m_high - m_low) * uniform(keys, block, stream + 5)
-    # Heat only adds; a clock runs fast or slow.
-    magnitude = size if spec.name in ("heatwave", "noisy_sensor") else sign * size
-    if spec.signals:
-        scale = np.array([SIGNAL_SCALE.get(name, 1.0) for name in spec.signals])[signal]
-        magnitude = magnitude * np.where(spec.name == "heatwave", 1.0, scale)
+    # Heat and noise only add; a drift, an offset or a clock goes either way.
+    magnitude: FloatArray = size if spec.name in ("heatwave", "noisy_sensor") else sign * size
+    if spec.signals and spec.name != "heatwave":  # heat waves are in degC already
+        magnitude = magnitude * np.array([SIGNAL_SCALE[name] for name in spec.signals])[signal]
     return Episode(occurs, start, end, signal, magnitude)
 
 
