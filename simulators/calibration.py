@@ -198,6 +198,7 @@ def _incidents(counts: Counter[tuple[str, str]], unit_years: float) -> dict[str,
     trapped["door_lock_fault"] += counts.get(("entrapment", "door_roller_wear"), 0)
     total += counts.get(("entrapment", "door_roller_wear"), 0)
     figures = {
+        "entrapments": float(total),
         "breakdowns_per_unit_year": breakdowns / unit_years,
         "entrapments_per_unit_year": total / unit_years,
         "entrapment_share_of_breakdowns": total / max(breakdowns, 1),

@@ -63,7 +63,9 @@ class RunSummary:
     """Totals of one run."""
 
     steps: int = 0
-    messages: int = 0
+    messages: int = 0  # every message: telemetry, events and statuses
+    telemetry_messages: int = 0
+    status_messages: int = 0
     samples: int = 0
     events: int = 0
     labels: int = 0
@@ -98,6 +100,7 @@ class _Run:
         for unit in range(self.fleet.size):
             self.publisher.publish(self.topic(unit, MessageKind.STATUS), payload, retain=True)
         self.summary.messages += self.fleet.size
+        self.summary.status_messages += self.fleet.size
 
     def handle(self, result: StepResult) -> None:
         for incident in result.incidents:
@@ -108,6 +111,7 @@ class _Run:
             self.publisher.publish(self.topic(change.unit, MessageKind.STATUS), payload, retain=True)
         self.summary.events += len(result.incidents)
         self.summary.messages += len(result.incidents) + len(result.statuses)
+        self.summary.status_messages += len(result.statuses)
         self.block.append(result.snapshot)
         if len(self.block) >= self.config.samples_per_message:
             self.flush()
@@ -130,6 +134,7 @@ class _Run:
     def send(self, unit: int, payload: bytes, count: int) -> None:
         self.publisher.publish(self.topic(unit, MessageKind.TELEMETRY), payload)
         self.summary.messages += 1
+        self.summary.telemetry_messages += 1
         self.summary.samples += count
 
     def release_held(self) -> None:

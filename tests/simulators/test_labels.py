@@ -30,7 +30,7 @@ def test_every_published_event_has_a_label_and_vice_versa(tmp_path: Path) -> Non
 
 
 def test_labels_name_the_installed_component_and_its_batch(tmp_path: Path) -> None:
-    result = replay(tmp_path, units=40, days=1, hazard_scale=40, sample_period_s=120.0)
+    result = replay(tmp_path, units=30, days=0.5, hazard_scale=40, sample_period_s=300.0)
     labels = read_labels(result.labels)
     with_component = [label for label in labels if label.component_type]
     assert with_component
@@ -42,7 +42,7 @@ def test_labels_name_the_installed_component_and_its_batch(tmp_path: Path) -> No
 
 
 def test_degradation_labels_carry_onset_before_failure(tmp_path: Path) -> None:
-    result = replay(tmp_path, units=60, days=2, hazard_scale=40, sample_period_s=120.0)
+    result = replay(tmp_path, units=60, days=2, hazard_scale=40, sample_period_s=600.0)
     wear = [label for label in read_labels(result.labels) if label.kind == "degradation"]
     assert wear
     failed = [label for label in wear if label.failure_at is not None]
