@@ -8,6 +8,7 @@ field failures cluster by batch as they do in real fleets. Figures and their sou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, timedelta
 
 import numpy as np
@@ -162,15 +163,17 @@ class Catalogue:
     batches: dict[str, tuple[Batch, ...]]
 
 
-def fitting_models(site: SiteSpec, year: int) -> list[ModelSpec]:
+@cache
+def fitting_models(site: SiteSpec, year: int) -> tuple[ModelSpec, ...]:
     """Models a planner would put in this building in that year (floors, drive, building type, era)."""
-    fit = [
+    fit = tuple(
         m
         for m in MODELS
         if m.floors[0] <= site.floors <= m.floors[1] and m.sold[0] <= year <= m.sold[1] and site.building in m.buildings
-    ]
+    )
     # A building older than every fitting line gets the oldest line that fits its height.
-    return fit or sorted((m for m in MODELS if m.floors[0] <= site.floors <= m.floors[1]), key=lambda m: m.sold[0])[:1]
+    tall_enough = sorted((m for m in MODELS if m.floors[0] <= site.floors <= m.floors[1]), key=lambda m: m.sold[0])
+    return fit or tuple(tall_enough[:1])
 
 
 def build_catalogue(seed: int) -> Catalogue:

@@ -162,7 +162,7 @@ def _site_weights() -> FloatArray:
     return np.array([FLEET_SHARE[k] * lifts[i] / per_kind[k] for i, k in enumerate(kinds)])
 
 
-_SITE_WEIGHTS = _site_weights()
+_SITE_CUMULATIVE = np.cumsum(_site_weights())
 
 
 @dataclass
@@ -185,7 +185,7 @@ def _draw_unit(
     rows: _Rows, rng: np.random.Generator, catalogue: Catalogue, *, k: int, id_prefix: str, today: date
 ) -> None:
     """Site, age, model and build of unit k (appended to `rows`)."""
-    rows.site_index.append(int(rng.choice(len(SITES), p=_SITE_WEIGHTS)))
+    rows.site_index.append(min(int(np.searchsorted(_SITE_CUMULATIVE, rng.random(), side="right")), len(SITES) - 1))
     site = SITES[rows.site_index[-1]]
     age = _age(rng, site.region)
     installed = today - timedelta(days=max(1, int(age * 365.25)))
@@ -232,7 +232,7 @@ def _draw_wear(rows: _Rows, rng: np.random.Generator, *, start_s: float, hazard_
         defective = parts[process.component_type].batch.defective
         rate = process.onset_per_year * hazard_scale * hazard * (DEFECTIVE_HAZARD_FACTOR if defective else 1.0)
         ttf = rng.uniform(*process.ttf_days) * SECONDS_PER_DAY
-        fail = float(np.clip(rng.lognormal(0.0, FAIL_FACTOR_SIGMA), FAIL_FACTOR_RANGE[0], FAIL_FACTOR_RANGE[1]))
+        fail = min(max(rng.lognormal(0.0, FAIL_FACTOR_SIGMA), FAIL_FACTOR_RANGE[0]), FAIL_FACTOR_RANGE[1])
         onset = _draw_onset(rng, rate_per_year=rate, start_s=start_s, ttf_s=ttf, fail_s=ttf * fail)
         for name, value in (("onset", onset), ("ttf", ttf), ("fail", fail)):
             drawn[name].append(value)

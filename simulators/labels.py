@@ -45,12 +45,8 @@ def _component(fleet: Fleet, unit: int, component_type: str | None) -> dict[str,
     }
 
 
-def _optional_time(ts: float) -> datetime | None:
-    return to_datetime(ts) if np.isfinite(ts) else None
-
-
-def _maybe_time(ts: float | None) -> datetime | None:
-    return None if ts is None else to_datetime(ts)
+def _optional_time(ts: float | None) -> datetime | None:
+    return to_datetime(ts) if ts is not None and np.isfinite(ts) else None
 
 
 class LabelWriter:
@@ -80,8 +76,8 @@ class LabelWriter:
                 event_code=incident.code,
                 event_at=at,
                 precursor=incident.precursor,
-                arrived_at=_maybe_time(incident.arrived_at),
-                ends_at=_maybe_time(incident.released_at),
+                arrived_at=_optional_time(incident.arrived_at),
+                ends_at=_optional_time(incident.released_at),
                 **_component(fleet, incident.unit, incident.component_type),  # type: ignore[arg-type]
             )
         )
