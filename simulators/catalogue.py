@@ -8,8 +8,8 @@ field failures cluster by batch as they do in real fleets. Figures and their sou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, timedelta
+from functools import cache
 
 import numpy as np
 
