@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from models.contract import EVENT_CATALOGUE
 from simulators.calibration import FIGURES, check, fault_rates, measure_run, standby_class_band
 from simulators.catalogue import MODELS
+from simulators.degradation import PROCESSES
 from simulators.fleet import build_fleet
+from simulators.incidents import FAULTS
 from tests.simulators.support import START
 
 RUN_UNITS, RUN_DAYS, RUN_PERIOD_S = 120, 2.0, 600.0
@@ -60,3 +63,10 @@ def test_every_model_sits_in_a_vdi_4707_standby_class_and_fits_its_buildings() -
     for model, site in zip(fleet.models, fleet.sites, strict=True):
         assert model.floors[0] <= site.floors <= model.floors[1]
         assert model.drive_type != "hydraulic" or site.floors <= 6
+
+
+def test_every_event_code_of_the_contract_has_a_source() -> None:
+    produced = {fault.code for fault in FAULTS} | {fault.also for fault in FAULTS if fault.also}
+    produced |= {process.failure_event for process in PROCESSES if process.failure_event}
+    produced |= {"inspection_mode", "back_to_normal"}  # maintenance visits and every return to service
+    assert produced == set(EVENT_CATALOGUE)
