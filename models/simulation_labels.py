@@ -14,12 +14,19 @@ __all__ = ["LABEL_COLUMNS", "Label", "load_labels_file", "read_labels", "unit_la
 
 LABEL_COLUMNS = (
     "kind", "unit_id", "cause", "onset_at", "component_type", "component_serial", "batch_lot", "batch_defective",
-    "event_code", "event_at", "predicted_failure_at", "failure_at", "repaired_at",
+    "event_code", "event_at", "predicted_failure_at", "failure_at", "repaired_at", "ends_at", "arrived_at",
+    "detected_at", "signal", "magnitude", "precursor",
 )  # fmt: skip
 
 
 class Label(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    """One ground-truth record: a line of the simulator's labels file, a row of simulation_labels."""
+    """One ground-truth record: a line of the simulator's labels file, a row of simulation_labels.
+
+    kind "confounder": `cause` names it (sensor_drift, stuck_value, ...), active from `onset_at` to `ends_at`,
+    on `signal` (a telemetry field, when it touches one) by `magnitude`. A fault's `precursor` says whether
+    wear announced it. A degradation's `detected_at` is the visit that found it and `magnitude` the severity
+    left after the fix (0: replaced). An entrapment's `arrived_at` is the crew's arrival, `ends_at` the release.
+    """
 
     kind: str
     unit_id: str
@@ -34,6 +41,12 @@ class Label(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     predicted_failure_at: datetime | None = None
     failure_at: datetime | None = None
     repaired_at: datetime | None = None
+    ends_at: datetime | None = None
+    arrived_at: datetime | None = None
+    detected_at: datetime | None = None
+    signal: str | None = None
+    magnitude: float | None = None
+    precursor: bool | None = None
 
 
 def read_labels(path: Path) -> list[Label]:

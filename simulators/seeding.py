@@ -43,6 +43,8 @@ FACTORY_LEAD_DAYS = 60
 # Factory acceptance limits: brake must hold 125 % of rated load (EN 81-20), insulation above 0.5 MOhm.
 BRAKE_HOLD_LIMIT_PCT = 125.0
 INSULATION_LIMIT_MOHM = 0.5
+# A replacement part goes in about this long after its lot was made.
+REPLACEMENT_LEAD_DAYS = 30
 # A defective brake lot passes the factory test with a thinner margin: a weak early sign for fleet quality.
 DEFECTIVE_BRAKE_MARGIN_PCT = 12.0
 
@@ -155,8 +157,11 @@ def _unit(conn: Connection, fleet: Fleet, unit: int, ids: dict[str, UUID]) -> No
         component = components.create_component(
             conn, serial=part.serial, component_type=component_type, batch_id=ids[part.batch.lot]
         )
+        # An old unit carries parts of recent lots: they went in as replacements once their lot was made.
+        made = datetime.combine(part.batch.produced_on, time(10), UTC) + timedelta(days=REPLACEMENT_LEAD_DAYS)
+        fitted = max(built, made)
         units.install_component(
-            conn, tenant=PLATFORM, unit_id=unit_id, position=component_type, component_id=component.id, at=built
+            conn, tenant=PLATFORM, unit_id=unit_id, position=component_type, component_id=component.id, at=fitted
         )
         build[component_type] = {"serial": part.serial, "lot": part.batch.lot}
     for kind, at, data in (
