@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from models.db import Connection
+from models.errors import NotFound
+from models.tenancy import TenantScope, Visibility
 
-__all__ = ["ACTIVE_STATUSES", "assign_crew", "dispatch_work_order", "rank_crews"]
+__all__ = ["ACTIVE_STATUSES", "assign_crew", "dispatch_work_order", "rank_crews", "set_crew_region"]
 
 # A crew's workload: the work orders it holds that are not finished yet.
 ACTIVE_STATUSES = ("assigned", "in_progress")
@@ -65,3 +68,14 @@ def dispatch_work_order(conn: Connection, *, work_order_id: UUID) -> UUID | None
     }
     assign_crew(conn, work_order_id=work_order_id, crew_id=chosen, dispatch=explanation)
     return chosen if isinstance(chosen, UUID) else None
+
+
+def set_crew_region(conn: Connection, *, scope: TenantScope, crew_id: UUID, region: str | None) -> None:
+    """Say where a crew works (a site's city); a maintainer sets it for its own crews only (else NotFound)."""
+    if scope.visibility not in (Visibility.ALL, Visibility.CONTRACT):
+        raise NotFound("no such crew")
+    query = sql.SQL("UPDATE crews SET region = %(r)s WHERE id = %(id)s AND {} RETURNING id").format(
+        scope.maintainer_predicate("maintainer_id", "id")
+    )
+    if conn.execute(query, {"r": region, "id": crew_id}).fetchone() is None:
+        raise NotFound("no such crew")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from models.tenancy import TenantScope
 from models.work.orders import get_work_order_detail
 from models.work.plans import PlanDefinition, available_plans, load_plan
 from models.work.schedules import assign_plan, get_unit_plan
-from models.work.visits import ItemResult, VisitCompletion, complete_visit, get_visit, open_due_visit
+from models.work.visits import ItemResult, VisitCompletion, VisitDetail, complete_visit, get_visit, open_due_visit
 from tests.conftest import Fleet
 from tests.work_support import at, checklist, clean_visit
 
@@ -38,7 +38,8 @@ def test_shipped_plans_load_and_validate() -> None:
     ]  # fmt: skip
     assert len(tsg.items_for(["half_monthly"])) == 31
     assert len(tsg.items) == 75
-    assert tsg.routine is not None and tsg.routine.code == "half_monthly"
+    assert tsg.routine is not None
+    assert tsg.routine.code == "half_monthly"
     engagement = tsg.items_for(["half_monthly"])["A1.29"]
     assert (engagement.judged, engagement.unit, engagement.min) == ("measured", "mm", 7.0)
     assert {i.code for i in tsg.items if i.evidence_required} >= {"A4.03", "A4.04", "A4.05"}
@@ -93,9 +94,11 @@ def test_completing_a_visit_moves_the_plan_on_and_closes_its_work_order(conn: Co
     assert _due(conn, "A1")["half_monthly"] == date(2026, 2, 1)  # from the day it was done, not the day it was due
     assert visit.work_order_id is not None
     order = get_work_order_detail(conn, scope=INTERNAL, work_order_id=visit.work_order_id)
-    assert order.status == "done" and order.completed_at == at(date(2026, 1, 17))
+    assert order.status == "done"
+    assert order.completed_at == at(date(2026, 1, 17))
     record = conn.execute("SELECT kind, data FROM lifecycle_records WHERE work_order_id = %s", (order.id,)).fetchone()
-    assert record is not None and record["kind"] == "maintenance"
+    assert record is not None
+    assert record["kind"] == "maintenance"
     for day in (date(2026, 2, 1), date(2026, 2, 16), date(2026, 3, 3), date(2026, 3, 18)):
         clean_visit(conn, unit_id="A1", day=day)
     quarterly = open_due_visit(conn, unit_id="A1", through=date(2026, 4, 2), now=at(date(2026, 4, 1)))
@@ -109,7 +112,7 @@ def test_a_checklist_must_match_the_plan(conn: Connection, fleet: Fleet) -> None
     visit = open_due_visit(conn, unit_id="A1", through=date(2026, 1, 16), now=at(date(2026, 1, 16)))
     assert visit is not None
     cases = [
-        (checklist(visit) + [{"item": "A4.03", "outcome": "pass"}], "not in this visit's plan"),
+        ([*checklist(visit), {"item": "A4.03", "outcome": "pass"}], "not in this visit's plan"),
         (checklist(visit)[1:], "not reported: A1.01"),
         (checklist(visit, A1_29={"item": "A1.29", "value": 0.9, "unit": "cm"}), "A1.29 needs a measured value in mm"),
         (checklist(visit, A1_29={"item": "A1.29", "value": 5.0, "unit": "mm", "outcome": "pass"}), "is a fail"),
@@ -128,17 +131,21 @@ def test_a_failed_measurement_opens_one_corrective_work_order(conn: Connection, 
     visit = open_due_visit(conn, unit_id="A1", through=date(2026, 1, 16), now=at(date(2026, 1, 16)))
     assert visit is not None
     results = checklist(visit, A1_29={"item": "A1.29", "value": 5.0, "unit": "mm"})
-    done = complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=_completion(results, idempotency_key="k1"),
-                          actor="t", now=at(date(2026, 1, 16)))  # fmt: skip
+    day = at(date(2026, 1, 16))
+
+    def complete(key: str, now: datetime) -> VisitDetail:
+        completion = _completion(results, idempotency_key=key)
+        return complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=completion, actor="t", now=now)
+
+    done = complete("k1", day)
     assert {r.item_code: r.outcome for r in done.results}["A1.29"] == "fail"
-    again = complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=_completion(results, idempotency_key="k1"),
-                           actor="t", now=at(date(2026, 1, 16)) + timedelta(minutes=5))  # fmt: skip
+    again = complete("k1", day + timedelta(minutes=5))  # the phone sent it again
     assert again.recorded_at == done.recorded_at
     with pytest.raises(Conflict, match="already completed"):
-        complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=_completion(results, idempotency_key="k2"),
-                       actor="t", now=at(date(2026, 1, 16)))  # fmt: skip
-    rows = conn.execute("SELECT source, kind, urgency, evidence FROM work_orders WHERE source_ref = %s AND source = 'visit'",
-                        (str(visit.id),)).fetchall()  # fmt: skip
+        complete("k2", day)
+    rows = conn.execute(
+        "SELECT kind, urgency, evidence FROM work_orders WHERE source_ref = %s AND source = 'visit'", (str(visit.id),)
+    ).fetchall()
     assert len(rows) == 1
     assert (rows[0]["kind"], rows[0]["urgency"]) == ("corrective", "fault")
     assert [f["item"] for f in rows[0]["evidence"]["failed"]] == ["A1.29"]  # type: ignore[index]
