@@ -52,6 +52,8 @@ class Scope(StrEnum):
     WORK_ORDERS_READ = "work_orders:read"
     WORK_ORDERS_CREATE = "work_orders:create"
     WORK_ORDERS_UPDATE = "work_orders:update"
+    MAINTENANCE_READ = "maintenance:read"
+    MAINTENANCE_MANAGE = "maintenance:manage"
     API_KEYS_ADMIN = "api_keys:admin"
 
 
@@ -70,8 +72,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.WORK_ORDERS_READ,
         Scope.WORK_ORDERS_CREATE,
         Scope.WORK_ORDERS_UPDATE,
+        Scope.MAINTENANCE_READ,
+        Scope.MAINTENANCE_MANAGE,
     },
-    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE},
+    Role.CREW: _FIELD_READ
+    | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.MAINTENANCE_READ},
     Role.DEVICE: frozenset({Scope.TELEMETRY_PUBLISH}),
 }
 

@@ -9,6 +9,7 @@ from api.routers.components import router as components
 from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
 from api.routers.lifecycle import router as lifecycle
+from api.routers.maintenance import router as maintenance
 from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
 from api.routers.sites import router as sites
@@ -35,5 +36,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     contracts,
     crews,
     work_orders,
+    maintenance,
     api_keys,
 )
