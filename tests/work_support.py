@@ -8,7 +8,7 @@ from typing import Any
 from models.db import Connection
 from models.tenancy import TenantScope
 from models.work.plans import Judged, PlanItem, load_plan
-from models.work.visits import ItemResult, Outcome, Visit, VisitCompletion, complete_visit, open_due_visit
+from models.work.visits import ItemResult, Outcome, Visit, VisitCompletion, complete_visit, open_due_visits
 
 
 def passing(item: PlanItem) -> dict[str, Any]:
@@ -35,6 +35,13 @@ def checklist(visit: Visit, **replace: dict[str, Any]) -> list[dict[str, Any]]:
 def at(day: date, hour: int = 9) -> datetime:
     """`day` at `hour` UTC."""
     return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def open_due_visit(conn: Connection, *, unit_id: str, through: date, now: datetime) -> Visit | None:
+    """The one unit's visit opened or extended by `open_due_visits`, or None when nothing new was due."""
+    visits = open_due_visits(conn, unit_ids=[unit_id], through=through, now=now)
+    assert len(visits) <= 1
+    return visits[0] if visits else None
 
 
 def clean_visit(conn: Connection, *, unit_id: str, day: date) -> Visit:

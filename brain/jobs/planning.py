@@ -11,12 +11,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from brain.units import for_each_unit
+from brain.units import for_each_batch
 from models.db import Connection
-from models.work.intervals import apply_change, review_intervals
+from models.work.intervals import apply_changes, review_intervals
 from models.work.orders import flag_sla_breaches
 from models.work.schedules import assign_default_plans
-from models.work.visits import open_due_visit, units_needing_visits
+from models.work.visits import open_due_visits, units_needing_visits
 
 __all__ = ["LEAD", "PlanningReport", "plan", "run"]
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 # Open a visit (and its work order) this long before its due date, so dispatch and crews can plan the route.
 LEAD = timedelta(days=3)
+# Units per set-based statement: large enough that round trips stop mattering, small enough that a failing batch
+# redone unit by unit stays cheap.
+BATCH = 500
 
 
 @dataclass
@@ -42,16 +45,20 @@ def plan(conn: Connection, *, now: datetime, ceiling_days: int, lead: timedelta 
     """One planning pass as of `now`; writes through `conn` and never commits."""
     report = PlanningReport(plans_assigned=assign_default_plans(conn, starts_on=now.date()))
     changes = {c.unit_id: c for c in review_intervals(conn, now=now, ceiling_days=ceiling_days)}
-    changed = for_each_unit(conn, changes, lambda c, u: apply_change(c, change=changes[u], now=now), job="planning")
+
+    def change(c: Connection, unit_ids: list[str]) -> None:
+        apply_changes(c, changes=[changes[u] for u in unit_ids], now=now)
+
+    changed = for_each_batch(conn, list(changes), change, job="planning", size=BATCH)
     report.intervals_changed = len(changed.done)
-    due, report.waiting_for_contract = units_needing_visits(conn, through=now.date() + lead)
+    through = now.date() + lead
+    due, report.waiting_for_contract = units_needing_visits(conn, through=through)
     opened: list[str] = []
 
-    def open_visit(c: Connection, unit_id: str) -> None:
-        if open_due_visit(c, unit_id=unit_id, through=now.date() + lead, now=now) is not None:
-            opened.append(unit_id)
+    def open_visits(c: Connection, unit_ids: list[str]) -> None:
+        opened.extend(v.unit_id for v in open_due_visits(c, unit_ids=unit_ids, through=through, now=now))
 
-    visits = for_each_unit(conn, due, open_visit, job="planning")
+    visits = for_each_batch(conn, due, open_visits, job="planning", size=BATCH)
     report.visits_opened = len(opened)
     report.failed_units = {**changed.failed, **visits.failed}
     report.sla_breaches = flag_sla_breaches(conn, now=now)

@@ -1,7 +1,10 @@
-"""Dispatch: give a work order to one of its maintainer's crews, by region first and then by current workload.
+"""Dispatch: give work orders to their maintainer's crews, by region first and then by current workload.
 
-Every choice is written beside the work order (`dispatch`) with the candidates it weighed, so a person can see
-why and override it.
+The rule, for each work order: the crews of its maintainer that have not declined it; those of the unit's region
+(a site's city) if there are any, else all of them; the least loaded first (active work orders), then by name.
+Several work orders of one region dispatched together go round that list in turn, so a burst of due visits is
+spread over the region's crews instead of piling onto the least loaded one. Every choice is written beside the
+work order (`dispatch`) with the best candidates it weighed, so a person can see why and override it.
 """
 
 from __future__ import annotations
@@ -16,58 +19,75 @@ from models.db import Connection
 from models.errors import NotFound
 from models.tenancy import TenantScope, Visibility
 
-__all__ = ["ACTIVE_STATUSES", "assign_crew", "dispatch_work_order", "rank_crews", "set_crew_region"]
+__all__ = ["ACTIVE_STATUSES", "RULE", "assign_crew", "dispatch_work_orders", "set_crew_region"]
 
 # A crew's workload: the work orders it holds that are not finished yet.
-ACTIVE_STATUSES = ("assigned", "in_progress")
-RULE = "crews of the contract holder; same region as the unit first, then the fewest active work orders, then name"
+ACTIVE_STATUSES = ["assigned", "in_progress"]
+RULE = (
+    "crews of the contract holder that have not declined; the unit's region first; fewest active work orders,"
+    " then name; a burst in one region goes round its crews in turn"
+)
+# The explanation keeps the best few candidates: enough to see why, bounded for maintainers with many crews.
+EXPLAINED_CANDIDATES = 5
 
-_CANDIDATES = """
-SELECT c.id AS crew_id, c.name, c.region, (c.region IS NOT DISTINCT FROM s.city) AS same_region,
-       (SELECT count(*) FROM work_orders a WHERE a.crew_id = c.id AND a.status = ANY(%(active)s)) AS workload,
-       EXISTS (SELECT 1 FROM work_order_declines d WHERE d.work_order_id = w.id AND d.crew_id = c.id) AS declined,
-       s.city AS unit_region
-FROM work_orders w
-JOIN crews c ON c.maintainer_id = w.maintainer_id
-JOIN units u ON u.id = w.unit_id
-LEFT JOIN sites s ON s.id = u.site_id
-WHERE w.id = %(id)s
-ORDER BY declined, same_region DESC, workload, c.name, c.id
+_DISPATCH = """
+WITH orders AS (
+    SELECT w.id, w.maintainer_id, s.city AS region,
+           row_number() OVER (PARTITION BY w.maintainer_id, s.city ORDER BY w.due_at NULLS LAST, w.id) - 1 AS turn
+    FROM work_orders w JOIN units u ON u.id = w.unit_id LEFT JOIN sites s ON s.id = u.site_id
+    WHERE w.id = ANY(%(ids)s)
+), load AS (
+    SELECT c.id, c.maintainer_id, c.name, c.region,
+           (SELECT count(*) FROM work_orders a WHERE a.crew_id = c.id AND a.status = ANY(%(active)s)) AS workload
+    FROM crews c WHERE c.maintainer_id IN (SELECT maintainer_id FROM orders)
+), candidates AS (
+    SELECT o.id AS order_id, o.turn, l.id AS crew_id, l.name, l.region, l.workload,
+           l.region IS NOT DISTINCT FROM o.region AS same_region,
+           EXISTS (SELECT 1 FROM work_order_declines d WHERE d.work_order_id = o.id AND d.crew_id = l.id) AS declined
+    FROM orders o JOIN load l ON l.maintainer_id = o.maintainer_id
+), ranked AS (
+    SELECT c.*, row_number() OVER (PARTITION BY order_id ORDER BY declined, same_region DESC, workload, name, crew_id)
+               AS rank,
+           coalesce(nullif(count(*) FILTER (WHERE NOT declined AND same_region) OVER (PARTITION BY order_id), 0),
+                    count(*) FILTER (WHERE NOT declined) OVER (PARTITION BY order_id)) AS tier
+    FROM candidates c
+), explained AS (
+    SELECT order_id, jsonb_agg(jsonb_build_object('crew_id', crew_id, 'name', name, 'region', region,
+                               'workload', workload, 'same_region', same_region, 'declined', declined) ORDER BY rank)
+               AS candidates
+    FROM ranked WHERE rank <= %(explained)s GROUP BY order_id
+), decided AS (
+    SELECT o.id, o.region, r.crew_id AS chosen, coalesce(e.candidates, '[]') AS candidates
+    FROM orders o
+    LEFT JOIN ranked r ON r.order_id = o.id AND r.tier > 0 AND r.rank = o.turn %% r.tier + 1
+    LEFT JOIN explained e ON e.order_id = o.id
+)
+UPDATE work_orders w SET crew_id = d.chosen, accepted_at = NULL,
+       status = CASE WHEN d.chosen IS NULL THEN 'open' ELSE 'assigned' END,
+       dispatch = jsonb_build_object('rule', %(rule)s::text, 'unit_region', d.region, 'candidates', d.candidates,
+                                     'chosen', d.chosen,
+                                     'reason', CASE WHEN d.chosen IS NULL THEN 'no crew of the maintainer is left'
+                                                    ELSE 'best ranked in its turn' END),
+       version = w.version + 1, updated_at = clock_timestamp()
+FROM decided d WHERE w.id = d.id
+RETURNING w.id, w.crew_id
 """
 
 
-def rank_crews(conn: Connection, *, work_order_id: UUID) -> list[dict[str, Any]]:
-    """The maintainer's crews for a work order, best first, with what ranked them (crews that declined last)."""
-    rows = conn.execute(_CANDIDATES, {"id": work_order_id, "active": list(ACTIVE_STATUSES)}).fetchall()
-    return [dict(r) for r in rows]
+def dispatch_work_orders(conn: Connection, *, work_order_ids: list[UUID]) -> dict[UUID, UUID | None]:
+    """Assign each work order to a crew by the rule above; the chosen crew per work order (None: nobody left)."""
+    params = {"ids": work_order_ids, "active": ACTIVE_STATUSES, "rule": RULE, "explained": EXPLAINED_CANDIDATES}
+    rows = conn.execute(_DISPATCH, params).fetchall()
+    return {r["id"]: r["crew_id"] for r in rows if isinstance(r["id"], UUID) and isinstance(r["crew_id"], UUID | None)}
 
 
-def assign_crew(conn: Connection, *, work_order_id: UUID, crew_id: UUID | None, dispatch: dict[str, Any]) -> None:
-    """Give the work order to `crew_id` (None: back to open, nobody holds it), recording why."""
+def assign_crew(conn: Connection, *, work_order_id: UUID, crew_id: UUID, dispatch: dict[str, Any]) -> None:
+    """Give the work order to `crew_id` by a person's decision, recording why."""
     conn.execute(
-        "UPDATE work_orders SET crew_id = %(crew)s, accepted_at = NULL, dispatch = %(dispatch)s,"
-        " status = CASE WHEN %(crew)s::uuid IS NULL THEN 'open' ELSE 'assigned' END,"
+        "UPDATE work_orders SET crew_id = %(crew)s, accepted_at = NULL, dispatch = %(dispatch)s, status = 'assigned',"
         " version = version + 1, updated_at = clock_timestamp() WHERE id = %(id)s",
         {"id": work_order_id, "crew": crew_id, "dispatch": Jsonb(dispatch)},
     )
-
-
-def dispatch_work_order(conn: Connection, *, work_order_id: UUID) -> UUID | None:
-    """Assign the best crew that has not declined the work order; the chosen crew, or None when none is left."""
-    ranked = rank_crews(conn, work_order_id=work_order_id)
-    eligible = [c for c in ranked if not c["declined"]]
-    chosen = eligible[0]["crew_id"] if eligible else None
-    explanation = {
-        "rule": RULE,
-        "unit_region": ranked[0]["unit_region"] if ranked else None,
-        "candidates": [
-            {k: str(v) if isinstance(v, UUID) else v for k, v in c.items() if k != "unit_region"} for c in ranked
-        ],
-        "chosen": None if chosen is None else str(chosen),
-        "reason": "no crew of the maintainer is left to take it" if chosen is None else "best ranked",
-    }
-    assign_crew(conn, work_order_id=work_order_id, crew_id=chosen, dispatch=explanation)
-    return chosen if isinstance(chosen, UUID) else None
 
 
 def set_crew_region(conn: Connection, *, scope: TenantScope, crew_id: UUID, region: str | None) -> None:

@@ -29,7 +29,7 @@ __all__ = [
     "IntervalDecision",
     "IntervalOverride",
     "UnitSignals",
-    "apply_change",
+    "apply_changes",
     "decide_interval",
     "list_decisions",
     "override_interval",
@@ -187,20 +187,23 @@ def review_intervals(
 
 
 def _record(
-    conn: Connection, change: IntervalChange, *, source: str, actor: str, at: datetime, until: date | None
+    conn: Connection, changes: list[IntervalChange], *, source: str, actor: str, at: datetime, until: date | None
 ) -> None:
     conn.execute(
         "INSERT INTO interval_decisions (unit_id, interval_code, decided_at, interval_days, previous_days, source,"
-        " actor, reasons, until) VALUES (%(u)s, %(i)s, %(at)s, %(d)s, %(p)s, %(s)s, %(a)s, %(r)s, %(until)s)",
-        {"u": change.unit_id, "i": change.interval_code, "at": at, "d": change.days, "p": change.previous_days,
-         "s": source, "a": actor, "r": Jsonb(change.reasons), "until": until},
+        " actor, reasons, until) SELECT n.unit, n.code, %(at)s, n.days, n.previous, %(s)s, %(a)s, n.reasons, %(until)s"
+        " FROM unnest(%(units)s::text[], %(codes)s::text[], %(days)s::int[], %(previous)s::int[], %(reasons)s::jsonb[])"
+        " AS n(unit, code, days, previous, reasons)",
+        {"at": at, "s": source, "a": actor, "until": until, "units": [c.unit_id for c in changes],
+         "codes": [c.interval_code for c in changes], "days": [c.days for c in changes],
+         "previous": [c.previous_days for c in changes], "reasons": [Jsonb(c.reasons) for c in changes]},
     )  # fmt: skip
-    set_interval_days(conn, unit_id=change.unit_id, interval_code=change.interval_code, days=change.days)
+    set_interval_days(conn, changes=[(c.unit_id, c.interval_code, c.days) for c in changes])
 
 
-def apply_change(conn: Connection, *, change: IntervalChange, now: datetime) -> None:
-    """Record an automatic decision and reschedule the interval from its last visit."""
-    _record(conn, change, source="auto", actor="planning", at=now, until=None)
+def apply_changes(conn: Connection, *, changes: list[IntervalChange], now: datetime) -> None:
+    """Record automatic decisions and reschedule each interval from its last visit."""
+    _record(conn, changes, source="auto", actor="planning", at=now, until=None)
 
 
 def override_interval(
@@ -215,7 +218,7 @@ def override_interval(
         raise BadRequest("until is in the past")
     current = next(s.interval_days for s in unit_plan.schedules if s.interval_code == routine.code)
     change = IntervalChange(unit_id, routine.code, current, override.days, [override.reason])
-    _record(conn, change, source="override", actor=actor, at=now, until=override.until)
+    _record(conn, [change], source="override", actor=actor, at=now, until=override.until)
     return list_decisions(conn, scope=scope, unit_id=unit_id, page=PageParams(limit=1)).items[0]
 
 

@@ -12,26 +12,27 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from psycopg import errors as pg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from models.contracts import current_maintainer_id
 from models.crews import crew_maintainer_id
 from models.db import Connection
 from models.errors import BadRequest, Conflict, NotFound
 from models.queries import fetch_one
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
+from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import JsonObject, Text
 from models.units import require_visible_unit
-from models.work.dispatch import assign_crew, dispatch_work_order
+from models.work.dispatch import assign_crew, dispatch_work_orders
 from models.work_orders import WorkOrder, WorkOrderKind
 
 __all__ = [
     "SLA",
     "CrewOverride",
     "Decline",
+    "NewOrder",
     "Sla",
     "Source",
     "Urgency",
@@ -41,6 +42,7 @@ __all__ = [
     "flag_sla_breaches",
     "get_work_order_detail",
     "open_work_order_for",
+    "open_work_orders",
     "override_crew",
 ]
 
@@ -120,6 +122,68 @@ def get_work_order_detail(conn: Connection, *, scope: TenantScope, work_order_id
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrderDetail, what="work order")
 
 
+@dataclass(frozen=True)
+class NewOrder:
+    """A work order to open for one source object."""
+
+    unit_id: str
+    source: Source
+    source_ref: str
+    kind: WorkOrderKind
+    urgency: Urgency
+    title: str
+    evidence: dict[str, Any]
+    due_at: datetime | None = None
+
+
+def _due_at(order: NewOrder, now: datetime) -> datetime | None:
+    within = SLA[order.urgency].within
+    return order.due_at if within is None else now + within
+
+
+_INSERT = f"""
+INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, source, source_ref, due_at, urgency, evidence,
+                         created_at, updated_at)
+SELECT n.unit, c.maintainer_id, n.kind, n.priority, n.title, n.source, n.ref, n.due, n.urgency, n.evidence,
+       %(now)s, %(now)s
+FROM unnest(%(units)s::text[], %(kinds)s::text[], %(priorities)s::int[], %(titles)s::text[], %(sources)s::text[],
+            %(refs)s::text[], %(dues)s::timestamptz[], %(urgencies)s::text[], %(evidence)s::jsonb[])
+     AS n(unit, kind, priority, title, source, ref, due, urgency, evidence)
+LEFT JOIN LATERAL (SELECT maintainer_id FROM maintenance_contracts m WHERE m.unit_id = n.unit AND {CURRENT_CONTRACT}
+                   ORDER BY starts_on DESC LIMIT 1) c ON true
+ON CONFLICT (source, source_ref) WHERE source_ref IS NOT NULL DO NOTHING
+RETURNING id, source_ref
+"""
+
+
+def open_work_orders(conn: Connection, *, orders: list[NewOrder], now: datetime) -> dict[str, UUID]:
+    """Open and dispatch the work orders whose (source, source_ref) has none yet; the new ones by source_ref.
+
+    Each goes to the unit's current contract holder, with the priority and due time of its urgency's SLA.
+    """
+    params = {
+        "now": now,
+        "units": [o.unit_id for o in orders],
+        "kinds": [str(o.kind) for o in orders],
+        "priorities": [SLA[o.urgency].priority for o in orders],
+        "titles": [o.title for o in orders],
+        "sources": [str(o.source) for o in orders],
+        "refs": [o.source_ref for o in orders],
+        "dues": [_due_at(o, now) for o in orders],
+        "urgencies": [str(o.urgency) for o in orders],
+        "evidence": [Jsonb(o.evidence) for o in orders],
+    }
+    with translate_errors():
+        try:
+            rows = conn.execute(_INSERT, params).fetchall()
+        except pg.NotNullViolation as error:  # the contract lookup found no maintainer
+            raise BadRequest("a unit has no current maintenance contract: nobody to send") from error
+    opened = {str(r["source_ref"]): r["id"] for r in rows if isinstance(r["id"], UUID)}
+    if opened:
+        dispatch_work_orders(conn, work_order_ids=list(opened.values()))
+    return opened
+
+
 def open_work_order_for(
     conn: Connection,
     *,
@@ -136,36 +200,13 @@ def open_work_order_for(
 ) -> tuple[WorkOrderDetail, bool]:
     """The one work order answering (source, source_ref), opened and dispatched if new; True when opened now."""
     require_visible_unit(conn, scope=scope, unit_id=unit_id)
-    sla = SLA[urgency]
-    if sla.within is not None:
-        due_at = now + sla.within
-    params = {"source": str(source), "ref": source_ref}
-    existing = "SELECT id FROM work_orders WHERE source = %(source)s AND source_ref = %(ref)s"
-    row = conn.execute(existing, params).fetchone()
-    if row is None:
-        maintainer_id = current_maintainer_id(conn, unit_id=unit_id)
-        if maintainer_id is None:
-            raise BadRequest(f"unit {unit_id} has no current maintenance contract")
-        insert = (
-            "INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, source, source_ref, due_at,"
-            " urgency, evidence, created_at, updated_at) VALUES (%(unit)s, %(m)s, %(kind)s, %(priority)s, %(title)s,"
-            " %(source)s, %(ref)s, %(due)s, %(urgency)s, %(evidence)s, %(now)s, %(now)s)"
-            " ON CONFLICT (source, source_ref) WHERE source_ref IS NOT NULL DO NOTHING RETURNING id"
-        )
-        values = {"unit": unit_id, "m": maintainer_id, "kind": str(kind), "priority": sla.priority, "title": title,
-                  "due": due_at, "urgency": str(urgency), "evidence": Jsonb(evidence), "now": now}  # fmt: skip
-        with translate_errors():
-            created = conn.execute(insert, {**params, **values}).fetchone()
-        if created is not None:
-            new_id = created["id"]
-            assert isinstance(new_id, UUID)
-            dispatch_work_order(conn, work_order_id=new_id)
-            return get_work_order_detail(conn, scope=TenantScope.internal(), work_order_id=new_id), True
-        row = conn.execute(existing, params).fetchone()  # a concurrent run opened it between our two statements
-        assert row is not None
-    order_id = row["id"]
-    assert isinstance(order_id, UUID)
-    return get_work_order_detail(conn, scope=TenantScope.internal(), work_order_id=order_id), False
+    new = NewOrder(unit_id, source, source_ref, kind, urgency, title, evidence, due_at)
+    opened = open_work_orders(conn, orders=[new], now=now)
+    if source_ref in opened:
+        return get_work_order_detail(conn, scope=TenantScope.internal(), work_order_id=opened[source_ref]), True
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE source = %(s)s AND source_ref = %(r)s")
+    existing = fetch_one(conn, query, {"s": str(source), "r": source_ref}, model=WorkOrderDetail, what="work order")
+    return existing, False
 
 
 def _own_assigned(conn: Connection, scope: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
@@ -200,7 +241,7 @@ def decline_work_order(
         " VALUES (%(id)s, %(crew)s, %(now)s, %(reason)s) ON CONFLICT DO NOTHING",
         {"id": work_order_id, "crew": scope.crew_id, "now": now, "reason": decline.reason},
     )
-    return dispatch_work_order(conn, work_order_id=work_order_id)
+    return dispatch_work_orders(conn, work_order_ids=[work_order_id])[work_order_id]
 
 
 def override_crew(

@@ -117,11 +117,12 @@ def advance_schedules(conn: Connection, *, unit_id: str, intervals: list[str], d
     )
 
 
-def set_interval_days(conn: Connection, *, unit_id: str, interval_code: str, days: int) -> None:
-    """Change one interval's length; its next due date follows from the last visit (or the plan's start)."""
+def set_interval_days(conn: Connection, *, changes: list[tuple[str, str, int]]) -> None:
+    """Change intervals' lengths, as (unit, interval, days); next due follows from the last visit or the start."""
     conn.execute(
-        "UPDATE plan_schedules s SET interval_days = %(days)s,"
-        " next_due_on = coalesce(s.last_done_on, p.starts_on) + %(days)s"
-        " FROM unit_plans p WHERE p.unit_id = s.unit_id AND s.unit_id = %(u)s AND s.interval_code = %(i)s",
-        {"u": unit_id, "i": interval_code, "days": days},
+        "UPDATE plan_schedules s SET interval_days = n.days,"
+        " next_due_on = coalesce(s.last_done_on, p.starts_on) + n.days"
+        " FROM unit_plans p, unnest(%(units)s::text[], %(codes)s::text[], %(days)s::int[]) AS n(unit, code, days)"
+        " WHERE p.unit_id = s.unit_id AND s.unit_id = n.unit AND s.interval_code = n.code",
+        {"units": [c[0] for c in changes], "codes": [c[1] for c in changes], "days": [c[2] for c in changes]},
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ from models.lifecycle import append_record
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import LongText, Text, Timestamp
-from models.work.orders import Source, Urgency, open_work_order_for
+from models.work.orders import NewOrder, Source, Urgency, open_work_order_for, open_work_orders
 from models.work.plans import Judged, PlanItem, load_plan
 from models.work.schedules import advance_schedules
 from models.work_orders import WorkOrderKind
@@ -37,7 +37,7 @@ __all__ = [
     "complete_visit",
     "get_visit",
     "list_visits",
-    "open_due_visit",
+    "open_due_visits",
     "units_needing_visits",
 ]
 
@@ -130,60 +130,79 @@ def _visible(scope: TenantScope) -> sql.Composable:
     )
 
 
-def open_due_visit(conn: Connection, *, unit_id: str, through: date, now: datetime) -> Visit | None:
-    """Open (or extend) the unit's visit for every interval due by `through`, with its one work order.
+_DUE = """
+SELECT s.unit_id, p.plan_code, p.plan_version, array_agg(s.interval_code) AS due, min(s.next_due_on) AS due_on,
+       v.id AS open_id, v.intervals AS open_intervals
+FROM plan_schedules s JOIN unit_plans p ON p.unit_id = s.unit_id
+LEFT JOIN maintenance_visits v ON v.unit_id = s.unit_id AND v.completed_at IS NULL
+WHERE s.unit_id = ANY(%(units)s) AND s.next_due_on <= %(through)s
+GROUP BY s.unit_id, p.plan_code, p.plan_version, v.id, v.intervals
+"""
 
-    None when nothing new is due. Safe to repeat: the open visit absorbs intervals already covered.
+
+def open_due_visits(conn: Connection, *, unit_ids: list[str], through: date, now: datetime) -> list[Visit]:
+    """Open (or extend) each unit's visit for every interval due by `through`, each new one with its work order.
+
+    Returns the visits opened or extended; a unit with nothing new due is left alone, so repeating is harmless.
     """
-    rows = conn.execute(
-        "SELECT p.plan_code, p.plan_version, s.interval_code, s.next_due_on FROM unit_plans p"
-        " JOIN plan_schedules s ON s.unit_id = p.unit_id WHERE p.unit_id = %(u)s AND s.next_due_on <= %(t)s",
-        {"u": unit_id, "t": through},
-    ).fetchall()
-    if not rows:
-        return None
-    plan = load_plan(str(rows[0]["plan_code"]))
-    intervals = plan.cumulative({str(r["interval_code"]) for r in rows})
-    due_on = min(d for r in rows if isinstance(d := r["next_due_on"], date))
-    current = conn.execute(
-        f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE v.unit_id = %(u)s AND v.completed_at IS NULL FOR UPDATE",
-        {"u": unit_id},
-    ).fetchone()
-    if current is not None:
-        visit = Visit.model_validate(current)
-        if set(intervals) <= set(visit.intervals):
-            return None
-        merged = [i.code for i in plan.intervals if i.code in set(intervals) | set(visit.intervals)]
+    new: list[tuple[UUID, str, str, str, list[str], date]] = []
+    extended: list[tuple[UUID, list[str], date]] = []
+    for row in conn.execute(_DUE, {"units": unit_ids, "through": through}).fetchall():
+        plan = load_plan(str(row["plan_code"]))
+        due_codes, open_codes = row["due"], row["open_intervals"]
+        assert isinstance(due_codes, list)
+        due = {str(code) for code in due_codes}
+        covered = {str(code) for code in open_codes} if isinstance(open_codes, list) else set()
+        intervals = [i.code for i in plan.intervals if i.code in set(plan.cumulative(due)) | covered]
+        due_on, open_id = row["due_on"], row["open_id"]
+        assert isinstance(due_on, date)
+        if isinstance(open_id, UUID):
+            if set(intervals) != covered:
+                extended.append((open_id, intervals, due_on))
+        else:
+            new.append((uuid4(), str(row["unit_id"]), plan.code, str(row["plan_version"]), intervals, due_on))
+    visits = []
+    if extended:
         query = (
-            "UPDATE maintenance_visits v SET intervals = %(i)s, due_on = least(v.due_on, %(d)s) WHERE v.id = %(id)s"
-            f" RETURNING {_COLUMNS}"
+            "UPDATE maintenance_visits v SET intervals = string_to_array(n.intervals, ','),"
+            " due_on = least(v.due_on, n.due)"
+            " FROM unnest(%(ids)s::uuid[], %(intervals)s::text[], %(dues)s::date[]) AS n(id, intervals, due)"
+            f" WHERE v.id = n.id RETURNING {_COLUMNS}"
         )
-        return fetch_one(conn, query, {"i": merged, "d": due_on, "id": visit.id}, model=Visit, what="visit")
-    query = (
-        "INSERT INTO maintenance_visits AS v (unit_id, plan_code, plan_version, intervals, due_on, created_at)"
-        f" VALUES (%(u)s, %(c)s, %(v)s, %(i)s, %(d)s, %(now)s) RETURNING {_COLUMNS}"
-    )
-    params = {"u": unit_id, "c": rows[0]["plan_code"], "v": rows[0]["plan_version"], "i": intervals, "d": due_on,
-              "now": now}  # fmt: skip
-    visit = fetch_one(conn, query, params, model=Visit, what="visit")
-    order, _ = open_work_order_for(
-        conn,
-        scope=TenantScope.internal(),
+        params = {"ids": [e[0] for e in extended], "intervals": [",".join(e[1]) for e in extended],
+                  "dues": [e[2] for e in extended]}  # fmt: skip
+        visits += [Visit.model_validate(r) for r in conn.execute(query, params).fetchall()]
+    if new:
+        orders = open_work_orders(conn, orders=[_visit_order(*n) for n in new], now=now)
+        query = (
+            "INSERT INTO maintenance_visits AS v (id, unit_id, plan_code, plan_version, intervals, due_on,"
+            " work_order_id, created_at)"
+            " SELECT n.id, n.unit, n.code, n.version, string_to_array(n.intervals, ','), n.due, n.wo, %(now)s"
+            " FROM unnest(%(ids)s::uuid[], %(units)s::text[], %(codes)s::text[], %(versions)s::text[],"
+            " %(intervals)s::text[], %(dues)s::date[], %(orders)s::uuid[])"
+            f" AS n(id, unit, code, version, intervals, due, wo) RETURNING {_COLUMNS}"
+        )
+        params = {"now": now, "ids": [n[0] for n in new], "units": [n[1] for n in new], "codes": [n[2] for n in new],
+                  "versions": [n[3] for n in new], "intervals": [",".join(n[4]) for n in new],
+                  "dues": [n[5] for n in new], "orders": [orders.get(str(n[0])) for n in new]}  # fmt: skip
+        visits += [Visit.model_validate(r) for r in conn.execute(query, params).fetchall()]
+    return visits
+
+
+def _visit_order(
+    visit_id: UUID, unit_id: str, plan_code: str, plan_version: str, intervals: list[str], due_on: date
+) -> NewOrder:
+    """The routine work order of a new visit, due by the end of its due day (UTC)."""
+    return NewOrder(
         unit_id=unit_id,
         source=Source.PLAN,
-        source_ref=str(visit.id),
+        source_ref=str(visit_id),
         kind=WorkOrderKind.PREVENTIVE,
         urgency=Urgency.ROUTINE,
         title=f"Maintenance visit ({', '.join(intervals)}) due {due_on.isoformat()}",
-        evidence={"visit_id": str(visit.id), "plan": plan.code, "plan_version": plan.version, "intervals": intervals},
-        now=now,
-        # Due by the end of its due day (UTC).
+        evidence={"visit_id": str(visit_id), "plan": plan_code, "plan_version": plan_version, "intervals": intervals},
         due_at=datetime.combine(due_on + timedelta(days=1), time(0), tzinfo=UTC),
     )
-    conn.execute(
-        "UPDATE maintenance_visits SET work_order_id = %(w)s WHERE id = %(id)s", {"w": order.id, "id": visit.id}
-    )
-    return visit.model_copy(update={"work_order_id": order.id})
 
 
 def list_visits(

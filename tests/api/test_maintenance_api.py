@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from models.db import Connection
 from models.tenancy import Role, TenantScope
 from models.work.schedules import assign_plan
-from models.work.visits import Visit, open_due_visit
+from models.work.visits import Visit
 from tests.api.conftest import auth
 from tests.conftest import Fleet
-from tests.work_support import checklist
+from tests.work_support import checklist, open_due_visit
 
 ANON = "anonymous"
 CALLERS: tuple[str, ...] = (ANON, *Role)
