@@ -3,7 +3,7 @@ side of dispatch (accept, decline) with a person's override."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -16,9 +16,10 @@ from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging, UnitIdPath
 from models.contract import UNIT_ID_PATTERN
 from models.queries import Page
-from models.types import Code, Text
-from models.work import dispatch, intervals, orders, plans, schedules, visits
+from models.types import Code, Text, Timestamp
+from models.work import dispatch, intervals, kpis, orders, plans, schedules, visits
 from models.work.intervals import IntervalDecision, IntervalOverride
+from models.work.kpis import Kpi, KpiGroup
 from models.work.orders import CrewOverride, Decline, WorkOrderDetail
 from models.work.plans import PlanDefinition
 from models.work.schedules import UnitPlan
@@ -30,6 +31,8 @@ Manager = Annotated[Principal, Depends(require(Scope.MAINTENANCE_MANAGE))]
 OrderReader = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_READ))]
 Worker = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_UPDATE))]
 PlanCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+# KPIs cover the last month unless asked otherwise: the period maintenance contracts are usually reported on.
+DEFAULT_KPI_PERIOD = timedelta(days=30)
 
 
 class PlanAssignment(BaseModel):
@@ -149,3 +152,20 @@ def override_crew(work_order_id: UUID, body: CrewOverride, conn: Conn, principal
 def set_crew_region(crew_id: UUID, body: CrewRegion, conn: Conn, principal: Manager) -> None:
     """Say where a crew works; dispatch prefers crews of the unit's region."""
     dispatch.set_crew_region(conn, scope=principal.tenant, crew_id=crew_id, region=body.region)
+
+
+@router.get("/kpis", response_model=Page[Kpi], responses=CSV_RESPONSE)
+def get_kpis(
+    conn: Conn,
+    principal: Manager,
+    group: KpiGroup = KpiGroup.CREW,
+    since: Annotated[Timestamp | None, Query()] = None,
+    until: Annotated[Timestamp | None, Query()] = None,
+    format: Format = ExportFormat.JSON,
+) -> Response:
+    """Per crew or maintainer: response time, time to repair, first-time fix, SLA compliance, overdue visits."""
+    until = until or _now()
+    since = since or until - DEFAULT_KPI_PERIOD
+    found = kpis.kpis(conn, scope=principal.tenant, group=group, since=since, until=until, today=_now().date())
+    page = Page[Kpi](items=found, limit=max(len(found), 1), offset=0, next_offset=None)
+    return export(page, format, item=Kpi, name=f"kpis-{group}")

@@ -172,3 +172,32 @@ def test_bad_override_and_plan_bodies_are_refused(client: TestClient, fleet: Fle
     again = {"plan_code": "tsg_t5002_traction", "starts_on": "2026-01-01"}
     assert client.put("/maintenance/units/A1/plan", json=again, headers=maintainer).status_code == 409
     assert client.get("/maintenance/plans/no_such_plan", headers=maintainer).status_code == 404
+
+
+def test_kpis_per_crew_as_a_table_and_csv(
+    client: TestClient, conn: Connection, fleet: Fleet, visits: dict[str, Visit]
+) -> None:
+    # The fleet's corrective order: accepted after 10 min, repaired in 2 h, inside its 4 h SLA, nothing came back.
+    conn.execute(
+        "UPDATE work_orders SET status = 'done', accepted_at = created_at + interval '10 minutes',"
+        " completed_at = created_at + interval '2 hours', due_at = created_at + interval '4 hours' WHERE id = %s",
+        (fleet.ids["wo_a"],),
+    )
+    conn.commit()
+    maintainer = auth(fleet.keys[Role.MAINTAINER])
+    rows = client.get("/maintenance/kpis", headers=maintainer).json()["items"]
+    assert rows == [
+        {
+            "group_id": str(fleet.ids["crew_a"]), "name": "a crew", "orders": 2, "completed": 1,
+            "response_minutes_p50": 10.0, "repair_hours_p50": 2.0, "first_time_fix_rate": 1.0,
+            # the visit's order was due on 17 November and is still open: one of two within SLA
+            "sla_compliance": 0.5, "sla_breaches": 1, "overdue_visits": 1, "overdue_items": 31,
+        }
+    ]  # fmt: skip
+    by_maintainer = client.get("/maintenance/kpis?group=maintainer", headers=auth(fleet.keys[Role.ADMIN])).json()
+    assert [(k["name"], k["orders"]) for k in by_maintainer["items"]] == [("Mx", 2), ("My", 2)]
+    csv_text = client.get("/maintenance/kpis?format=csv", headers=maintainer).text.splitlines()
+    assert csv_text[0].startswith("group_id,name,orders,completed,response_minutes_p50")
+    assert len(csv_text) == 2
+    reversed_period = "/maintenance/kpis?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z"
+    assert client.get(reversed_period, headers=maintainer).status_code == 400
