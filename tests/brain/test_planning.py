@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from brain.jobs.planning import plan
+from brain.units import for_each_batch
 from models import api_keys, crews
 from models.db import Connection
 from models.queries import PageParams
@@ -168,3 +169,14 @@ def test_dispatch_prefers_the_units_region_then_workload_and_a_decline_reassigns
     assert (final.status, final.crew_id) == ("open", None)
     assert final.dispatch is not None
     assert final.dispatch["chosen"] is None
+
+
+def test_a_failing_batch_is_redone_unit_by_unit(conn: Connection) -> None:
+    def register(c: Connection, unit_ids: list[str]) -> None:
+        c.execute("INSERT INTO units (id) SELECT unnest(%s::text[])", (unit_ids,))
+
+    outcome = for_each_batch(conn, ["u1", "bad unit!", "u2", "u3"], register, job="test", size=3)
+    assert outcome.done == ["u1", "u2", "u3"]
+    assert list(outcome.failed) == ["bad unit!"]
+    rows = conn.execute("SELECT id FROM units ORDER BY id").fetchall()
+    assert [r["id"] for r in rows] == ["u1", "u2", "u3"]
