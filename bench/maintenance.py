@@ -40,9 +40,10 @@ from models import crews, organizations
 from models.db import Connection, connect
 from models.migrate import migrate
 from models.tenancy import TenantScope
+from models.work.checklists import ItemResult, VisitCompletion
 from models.work.dispatch import set_crew_region
 from models.work.plans import Judged, PlanItem, load_plan
-from models.work.visits import ItemResult, VisitCompletion, complete_visit
+from models.work.visits import complete_visit
 from stack.postgres import LocalPostgres
 
 CEILING_DAYS = 60

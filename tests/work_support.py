@@ -7,8 +7,9 @@ from typing import Any
 
 from models.db import Connection
 from models.tenancy import TenantScope
+from models.work.checklists import ItemResult, Outcome, VisitCompletion
 from models.work.plans import Judged, PlanItem, load_plan
-from models.work.visits import ItemResult, Outcome, Visit, VisitCompletion, complete_visit, open_due_visits
+from models.work.visits import Visit, complete_visit, open_due_visits
 
 
 def passing(item: PlanItem) -> dict[str, Any]:

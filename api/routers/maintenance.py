@@ -18,12 +18,13 @@ from models.contract import UNIT_ID_PATTERN
 from models.queries import Page
 from models.types import Code, Text, Timestamp
 from models.work import dispatch, intervals, kpis, orders, plans, schedules, visits
+from models.work.checklists import VisitCompletion
 from models.work.intervals import IntervalDecision, IntervalOverride
 from models.work.kpis import Kpi, KpiGroup
 from models.work.orders import CrewOverride, Decline, WorkOrderDetail
 from models.work.plans import PlanDefinition
 from models.work.schedules import UnitPlan
-from models.work.visits import Visit, VisitCompletion, VisitDetail
+from models.work.visits import Visit, VisitDetail
 
 router = APIRouter(prefix="/maintenance", tags=["maintenance"])
 Reader = Annotated[Principal, Depends(require(Scope.MAINTENANCE_READ))]

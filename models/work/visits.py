@@ -10,29 +10,25 @@ lifecycle record and opens one corrective work order for the items that failed.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID, uuid4
 
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from models.db import Connection
 from models.errors import BadRequest, Conflict
 from models.lifecycle import append_record
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
-from models.types import LongText, Text, Timestamp
+from models.work.checklists import Outcome, VisitCompletion, judge_checklist
 from models.work.orders import NewOrder, Source, Urgency, open_work_order_for, open_work_orders
-from models.work.plans import Judged, PlanItem, load_plan
+from models.work.plans import PlanItem, load_plan
 from models.work.schedules import advance_schedules
 from models.work_orders import WorkOrderKind
 
 __all__ = [
-    "ItemResult",
-    "Outcome",
     "Visit",
-    "VisitCompletion",
     "VisitDetail",
     "complete_visit",
     "get_visit",
@@ -43,39 +39,6 @@ __all__ = [
 
 # A phone's clock may run a little ahead of the server's; further ahead is a wrong clock, not a completion.
 MAX_CLIENT_CLOCK_AHEAD = timedelta(minutes=5)
-# A checklist is at most the whole plan (TSG T5002 traction: 75 items); this bounds a hostile body.
-MAX_RESULTS = 500
-MAX_EVIDENCE = 20
-
-Value = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e9, le=1e9)]
-
-
-class Outcome(StrEnum):
-    """The verdict on one item."""
-
-    PASS = "pass"  # noqa: S105  (a verdict, not a secret)
-    FAIL = "fail"
-
-
-class ItemResult(BaseModel):
-    """One checklist item as the crew reports it: a verdict, or a measured value with its unit, or both."""
-
-    model_config = ConfigDict(extra="forbid")
-    item: Text
-    outcome: Outcome | None = None
-    value: Value | None = None
-    unit: Text | None = None
-    evidence: list[Text] = Field(default_factory=list, max_length=MAX_EVIDENCE)
-    note: LongText | None = None
-
-
-class VisitCompletion(BaseModel):
-    """A visit's checklist; `completed_at` is the crew's own time, `idempotency_key` makes a resend harmless."""
-
-    model_config = ConfigDict(extra="forbid")
-    results: list[ItemResult] = Field(min_length=1, max_length=MAX_RESULTS)
-    completed_at: Timestamp | None = None
-    idempotency_key: Text | None = None
 
 
 class Visit(BaseModel):
@@ -236,42 +199,6 @@ def get_visit(conn: Connection, *, scope: TenantScope, visit_id: UUID) -> VisitD
     return VisitDetail(**visit.model_dump(), items=items, results=results)
 
 
-def _judge(item: PlanItem, result: ItemResult) -> Outcome:
-    """The item's outcome, or BadRequest saying what is missing or contradictory."""
-    if item.judged is Judged.QUALITATIVE:
-        if result.value is not None or result.outcome is None:
-            raise BadRequest(f"item {item.code} is judged by inspection: give an outcome and no value")
-        outcome = result.outcome
-    else:
-        if result.value is None or result.unit != item.unit:
-            raise BadRequest(f"item {item.code} needs a measured value in {item.unit}")
-        if item.judged is Judged.MEASURED:
-            outcome = Outcome.PASS if item.within_limits(result.value) else Outcome.FAIL
-            if result.outcome not in (None, outcome):
-                raise BadRequest(f"item {item.code}: {result.value} {item.unit} is a {outcome}, not a {result.outcome}")
-        elif result.outcome is None:
-            raise BadRequest(f"item {item.code}: say whether the value is within the manufacturer's limit")
-        else:
-            outcome = result.outcome
-    if item.evidence_required and not result.evidence:
-        raise BadRequest(f"item {item.code} is a test: give evidence (a photo or report reference)")
-    return outcome
-
-
-def _check_checklist(items: dict[str, PlanItem], results: list[ItemResult]) -> list[tuple[ItemResult, Outcome]]:
-    codes = [r.item for r in results]
-    repeated = sorted({c for c in codes if codes.count(c) > 1})
-    if repeated:
-        raise BadRequest(f"items reported twice: {', '.join(repeated)}")
-    unknown = sorted(set(codes) - set(items))
-    if unknown:
-        raise BadRequest(f"items not in this visit's plan: {', '.join(unknown[:20])}")
-    missing = sorted(set(items) - set(codes))
-    if missing:
-        raise BadRequest(f"items of this visit not reported: {', '.join(missing[:20])}")
-    return [(r, _judge(items[r.item], r)) for r in results]
-
-
 def complete_visit(
     conn: Connection, *, scope: TenantScope, visit_id: UUID, completion: VisitCompletion, actor: str, now: datetime
 ) -> VisitDetail:
@@ -297,7 +224,7 @@ def complete_visit(
     if completed_at > now + MAX_CLIENT_CLOCK_AHEAD:
         raise BadRequest("completed_at is in the future")
     plan = load_plan(visit.plan_code)
-    judged = _check_checklist(plan.items_for(visit.intervals), completion.results)
+    judged = judge_checklist(plan.items_for(visit.intervals), completion.results)
     conn.execute(
         "UPDATE maintenance_visits SET completed_at = %(at)s, recorded_at = %(now)s, completed_by = %(actor)s,"
         " idempotency_key = %(key)s WHERE id = %(id)s",

@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from models.db import Connection
 from models.errors import BadRequest, Conflict
 from models.tenancy import TenantScope
+from models.work.checklists import ItemResult, VisitCompletion
 from models.work.orders import get_work_order_detail
 from models.work.plans import PlanDefinition, available_plans, load_plan
 from models.work.schedules import assign_plan, get_unit_plan
-from models.work.visits import ItemResult, VisitCompletion, VisitDetail, complete_visit, get_visit
+from models.work.visits import VisitDetail, complete_visit, get_visit
 from tests.conftest import Fleet
 from tests.work_support import at, checklist, clean_visit, open_due_visit
 
