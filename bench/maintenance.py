@@ -167,6 +167,7 @@ def main() -> int:
             conn.commit()
             figures["baseline_savepoints_s"] = round(time.perf_counter() - started, 2)
 
+            print("planning passes: assign, due, repeat ...", flush=True)
             report, figures["assign_s"] = timed_pass(conn, T0)
             figures["plans_assigned"] = report.plans_assigned
             report, figures["due_s"] = timed_pass(conn, T0 + timedelta(days=13))
@@ -175,12 +176,14 @@ def main() -> int:
             report, figures["repeat_s"] = timed_pass(conn, T0 + timedelta(days=13, minutes=10))
             figures["repeat_visits_opened"] = report.visits_opened
 
+            print("completing every visit, twice ...", flush=True)
             done, seconds = complete_all(conn, day=T0 + timedelta(days=15), rng=rng, fail_share=args.fail_share)
             report, _ = timed_pass(conn, T0 + timedelta(days=28))
             done2, seconds2 = complete_all(conn, day=T0 + timedelta(days=30), rng=rng, fail_share=args.fail_share)
             figures["completions"] = done + done2
             figures["completions_per_s"] = round((done + done2) / (seconds + seconds2), 1)
 
+            print("planning pass: interval decisions ...", flush=True)
             report, figures["decide_s"] = timed_pass(conn, T0 + timedelta(days=31))
             figures["decide_intervals_changed"] = report.intervals_changed
             figures["decide_visits_opened"] = report.visits_opened
