@@ -46,8 +46,10 @@ def for_each_batch(
     job: str,
     size: int,
 ) -> UnitOutcome:
-    """Run `work(conn, batch)` over batches of `size` units, each in a savepoint; a batch that fails is redone one
-    unit at a time (`for_each_unit`), so set-based work keeps per-unit isolation."""
+    """Run `work(conn, batch)` per batch of `size` units in a savepoint; a failed batch is redone unit by unit.
+
+    Set-based work keeps per-unit isolation this way: one bad unit costs its batch a retry, never the fleet's pass.
+    """
     outcome = UnitOutcome()
     for start in range(0, len(unit_ids), size):
         batch = list(unit_ids[start : start + size])

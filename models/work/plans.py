@@ -123,8 +123,7 @@ class PlanDefinition(BaseModel):
         return next((i for i in self.intervals if i.on_demand), None)
 
     def cumulative(self, due: set[str]) -> list[str]:
-        """The intervals a visit covers when `due` are due: those and every shorter one (a quarterly visit
-        includes the half-monthly items)."""
+        """The intervals a visit covers when `due` are due: those and every shorter one (cumulative visits)."""
         longest = max(n for n, i in enumerate(self.intervals) if i.code in due)
         return [i.code for i in self.intervals[: longest + 1]]
 

@@ -270,11 +270,11 @@ def complete_visit(
 
 
 def units_needing_visits(conn: Connection, *, through: date) -> tuple[list[str], int]:
-    """Units with an interval due by `through` that no open visit covers yet, and how many more of them have no
-    maintainer under contract (nobody to send: they wait for a contract)."""
+    """Units due by `through` that no open visit covers, and how many more wait for a contract (nobody to send)."""
     rows = conn.execute(
         "SELECT s.unit_id, bool_or(EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = s.unit_id"
-        f" AND {CURRENT_CONTRACT})) AS contracted FROM plan_schedules s WHERE s.next_due_on <= %(t)s"
+        f" AND {CURRENT_CONTRACT})) AS contracted FROM plan_schedules s JOIN units u ON u.id = s.unit_id"
+        " WHERE s.next_due_on <= %(t)s AND u.status <> 'decommissioned'"
         " AND NOT EXISTS (SELECT 1 FROM maintenance_visits v WHERE v.unit_id = s.unit_id AND v.completed_at IS NULL"
         " AND s.interval_code = ANY(v.intervals)) GROUP BY s.unit_id ORDER BY s.unit_id",
         {"t": through},
