@@ -67,6 +67,9 @@ CREATE TABLE interval_decisions (
 );
 CREATE INDEX interval_decisions_unit_idx ON interval_decisions (unit_id, decided_at DESC, id DESC);
 
+-- Work orders are opened for the unit's current contract holder: find a unit's contracts without a scan.
+CREATE INDEX maintenance_contracts_unit_idx ON maintenance_contracts (unit_id, starts_on DESC);
+
 -- Crews work in a region (a site's city); dispatch prefers crews of the unit's region.
 ALTER TABLE crews ADD COLUMN region text CHECK (region IS NULL OR length(region) BETWEEN 1 AND 200);
 
@@ -83,6 +86,8 @@ ALTER TABLE work_orders
     ADD COLUMN dispatch        jsonb CHECK (dispatch IS NULL OR jsonb_typeof(dispatch) = 'object'),
     ADD COLUMN accepted_at     timestamptz,
     ADD COLUMN sla_breached_at timestamptz;
+-- A crew's workload (its active work orders) is counted at every dispatch: index just those.
+CREATE INDEX work_orders_crew_active_idx ON work_orders (crew_id) WHERE status IN ('assigned', 'in_progress');
 CREATE INDEX work_orders_open_due_idx ON work_orders (due_at)
     WHERE status IN ('open', 'assigned', 'in_progress') AND sla_breached_at IS NULL;
 
