@@ -67,6 +67,8 @@ class Scope(StrEnum):
     WORK_ORDERS_READ = "work_orders:read"
     WORK_ORDERS_CREATE = "work_orders:create"
     WORK_ORDERS_UPDATE = "work_orders:update"
+    MAINTENANCE_READ = "maintenance:read"
+    MAINTENANCE_MANAGE = "maintenance:manage"
     API_KEYS_ADMIN = "api_keys:admin"
     DEAD_LETTERS_READ = "dead_letters:read"
     CHECKPOINTS_READ = "checkpoints:read"
@@ -91,8 +93,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.WORK_ORDERS_CREATE,
         Scope.WORK_ORDERS_UPDATE,
         Scope.ALARMS_WRITE,
+        Scope.MAINTENANCE_READ,
+        Scope.MAINTENANCE_MANAGE,
     },
-    Role.CREW: _FIELD_READ | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.ALARMS_WRITE},
+    Role.CREW: _FIELD_READ
+    | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.ALARMS_WRITE, Scope.MAINTENANCE_READ},
     Role.DEVICE: frozenset({Scope.TELEMETRY_PUBLISH}),
 }
 

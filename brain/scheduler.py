@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import alarms, detection, features, presence, retention
+from brain.jobs import alarms, detection, features, planning, presence, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -66,6 +66,12 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
         Job("features", features.run, every_seconds=900),
         # Detection judges complete days; hourly runs pick up late features and recover from a failed pass.
         Job("detection", detection.run, every_seconds=3600),
+        # Visits are planned by the day; every 10 minutes keeps SLA breach flags and new alarms' orders current.
+        Job(
+            "planning",
+            partial(planning.run, ceiling_days=settings.maintenance_interval_ceiling_days),
+            every_seconds=600,
+        ),
     )
 
 

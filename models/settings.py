@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     telemetry_retention_days: int = 400
     # A unit that publishes nothing for this long is marked offline (its last will may never come).
     unit_offline_after_seconds: float = 900.0
+    # On-demand maintenance: the longest routine interval a monitored unit with a good record may earn
+    # (the pilots allow one to three months).
+    maintenance_interval_ceiling_days: int = Field(60, ge=30, le=92)
 
     @field_validator("database_url")
     @classmethod

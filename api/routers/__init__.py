@@ -12,6 +12,7 @@ from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
 from api.routers.dead_letters import router as dead_letters
 from api.routers.lifecycle import router as lifecycle
+from api.routers.maintenance import router as maintenance
 from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
 from api.routers.sites import router as sites
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     crews,
     work_orders,
     alarms,
+    maintenance,
     api_keys,
     dead_letters,
 )

@@ -72,8 +72,14 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
 
 
 def test_jobs_are_bound_to_their_settings() -> None:
-    jobs = {job.name: job for job in jobs_for(Settings(telemetry_retention_days=7, unit_offline_after_seconds=90))}
-    assert set(jobs) == {"retention", "presence", "alarm_event_rules", "alarm_offline", "features", "detection"}
+    settings = Settings(telemetry_retention_days=7, unit_offline_after_seconds=90, maintenance_interval_ceiling_days=45)
+    jobs = {job.name: job for job in jobs_for(settings)}
+    assert set(jobs) == {
+        "retention", "presence", "alarm_event_rules", "alarm_offline", "features", "detection", "planning"
+    }
+    planning_run = jobs["planning"].run
+    assert isinstance(planning_run, partial)
+    assert planning_run.keywords == {"ceiling_days": 45}
     retention_run, presence_run = jobs["retention"].run, jobs["presence"].run
     assert isinstance(retention_run, partial)
     assert isinstance(presence_run, partial)
