@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import presence, retention
+from brain.jobs import presence, quality, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -54,6 +54,8 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             partial(presence.run, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
             every_seconds=60,
         ),
+        # Field failures arrive a few a day per thousand units: an hourly pass flags a bad batch within hours.
+        Job("quality", quality.run, every_seconds=3600),
     )
 
 
