@@ -11,6 +11,8 @@ from api.routers.crews import router as crews
 from api.routers.lifecycle import router as lifecycle
 from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
+from api.routers.quality import router as quality
+from api.routers.quality_issues import router as quality_issues
 from api.routers.sites import router as sites
 from api.routers.suppliers import router as suppliers
 from api.routers.telemetry import router as telemetry
@@ -36,4 +38,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     crews,
     work_orders,
     api_keys,
+    quality,
+    quality_issues,
 )

@@ -1,0 +1,80 @@
+"""Quality plots rendered on the server with matplotlib (Agg backend: no display), as SVG or PNG."""
+
+from __future__ import annotations
+
+import io
+import math
+from enum import StrEnum
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from fastapi.responses import Response
+from matplotlib.figure import Figure
+
+from models.quality.reliability import ReliabilityStat
+
+__all__ = ["PlotFormat", "rate_chart", "render", "weibull_plot"]
+
+# A readable size on a laptop screen and in a report page, inches at DPI.
+FIGURE_SIZE = (8.0, 4.5)
+DPI = 100
+# Bars beyond this are unreadable; the list is sorted worst first, so the cut keeps what matters.
+MAX_BARS = 40
+
+
+class PlotFormat(StrEnum):
+    """How a plot is returned."""
+
+    SVG = "svg"
+    PNG = "png"
+
+
+_MEDIA = {PlotFormat.SVG: "image/svg+xml", PlotFormat.PNG: "image/png"}
+
+
+def render(figure: Figure, fmt: PlotFormat) -> Response:
+    """The figure as an HTTP response in the asked format."""
+    out = io.BytesIO()
+    figure.savefig(out, format=str(fmt), dpi=DPI, bbox_inches="tight")
+    return Response(out.getvalue(), media_type=_MEDIA[fmt])
+
+
+def rate_chart(stats: list[ReliabilityStat], *, title: str) -> Figure:
+    """Failure rate per million hours of each group with its 95 % interval, and the fleet rate where known."""
+    rows = [s for s in stats if s.rate_per_mh is not None][:MAX_BARS]
+    figure = Figure(figsize=FIGURE_SIZE)
+    axes = figure.subplots()
+    positions = range(len(rows))
+    rates = [s.rate_per_mh or 0.0 for s in rows]
+    low = [max(rate - (s.rate_lower or rate), 0.0) for rate, s in zip(rates, rows, strict=True)]
+    high = [max((s.rate_upper or rate) - rate, 0.0) for rate, s in zip(rates, rows, strict=True)]
+    colours = ["tab:red" if (s.rate_ratio or 0) >= 2 else "tab:blue" for s in rows]
+    axes.bar(positions, rates, yerr=[low, high], color=colours, capsize=3)
+    fleet = [(i, s.fleet_rate_per_mh) for i, s in enumerate(rows) if s.fleet_rate_per_mh is not None]
+    if fleet:
+        axes.scatter([i for i, _ in fleet], [r for _, r in fleet], marker="_", s=300, color="black", label="fleet rate")
+        axes.legend(loc="upper right")
+    axes.set_xticks(list(positions), [s.label for s in rows], rotation=60, ha="right", fontsize=8)
+    axes.set_ylabel("failures per million hours (95 % interval)")
+    axes.set_title(title)
+    return figure
+
+
+def weibull_plot(stat: ReliabilityStat) -> Figure:
+    """Kaplan-Meier unreliability on Weibull paper (ln t against ln(-ln(1 - F))) with the fitted line."""
+    figure = Figure(figsize=FIGURE_SIZE)
+    axes = figure.subplots()
+    points = [(t, f) for t, f in stat.probability_points if t > 0 and 0 < f < 1]
+    axes.scatter([math.log(t) for t, _ in points], [math.log(-math.log(1 - f)) for _, f in points], label="field")
+    if stat.weibull_shape is not None and stat.weibull_scale_hours is not None and points:
+        shape, scale = stat.weibull_shape, stat.weibull_scale_hours
+        xs = [math.log(points[0][0]), math.log(max(points[-1][0], scale))]
+        axes.plot(xs, [shape * (x - math.log(scale)) for x in xs], color="tab:red",
+                  label=f"Weibull beta={shape:.2f}, eta={scale:,.0f} h")  # fmt: skip
+    axes.set_xlabel("ln(hours in service)")
+    axes.set_ylabel("ln(-ln(1 - F))")
+    axes.set_title(f"Weibull probability plot: {stat.label}")
+    axes.legend(loc="lower right")
+    return figure
