@@ -28,6 +28,8 @@ MIN_FAILURES = 3
 MIN_RATE_RATIO = 2.0
 # Chance per pass of flagging any healthy batch at all, shared among the batches tested.
 FAMILY_ALPHA = 0.01
+# Rounds of leaving flagged batches out of the reference; the set settles in two or three.
+MAX_ROUNDS = 5
 # A type with no other failures yet has a fleet rate of zero; count half a failure so one bad draw is not a flag.
 ZERO_FLOOR_FAILURES = 0.5
 # Field verification needs enough corrected exposure that the fleet rate predicts this many failures...
@@ -51,27 +53,46 @@ def _reference_rate(failures: int, exposure: float) -> float:
     return max(failures, ZERO_FLOOR_FAILURES) / exposure
 
 
+def _test(batch: BatchTotals, fleet_failures: int, fleet_exposure: float, alpha: float) -> AlertFigures | None:
+    """The batch's alert figures when it is significantly worse than the fleet given, else None."""
+    if batch.failures < MIN_FAILURES or fleet_exposure <= 0:
+        return None
+    fleet_rate = _reference_rate(fleet_failures, fleet_exposure)
+    rate = batch.failures / batch.exposure_hours
+    p_value = excess_p_value(batch.failures, fleet_rate * batch.exposure_hours)
+    if rate < MIN_RATE_RATIO * fleet_rate or p_value >= alpha:
+        return None
+    return AlertFigures(
+        batch_id=batch.batch_id, failures=batch.failures, exposure_hours=batch.exposure_hours,
+        rate_per_mh=rate * PER_MILLION, fleet_rate_per_mh=fleet_rate * PER_MILLION, rate_ratio=rate / fleet_rate,
+        p_value=p_value, affected_units=batch.current_units,
+    )  # fmt: skip
+
+
 def flag_batches(totals: list[BatchTotals]) -> list[AlertFigures]:
-    """The batches significantly worse than the rest of their component type."""
-    by_type = _type_totals(totals)
+    """The batches significantly worse than the rest of their component type.
+
+    The reference leaves out the batches flagged in the previous round, so that two bad lots of one type do not
+    hide each other by raising the fleet rate; rounds repeat until the flagged set settles.
+    """
     tested = [batch for batch in totals if batch.exposure_hours > 0]
     alpha = FAMILY_ALPHA / max(len(tested), 1)
-    flagged = []
-    for batch in tested:
-        type_failures, type_exposure = by_type[batch.component_type]
-        rest_exposure = type_exposure - batch.exposure_hours
-        if batch.failures < MIN_FAILURES or rest_exposure <= 0:
-            continue
-        fleet_rate = _reference_rate(type_failures - batch.failures, rest_exposure)
-        rate = batch.failures / batch.exposure_hours
-        p_value = excess_p_value(batch.failures, fleet_rate * batch.exposure_hours)
-        if rate >= MIN_RATE_RATIO * fleet_rate and p_value < alpha:
-            flagged.append(AlertFigures(
-                batch_id=batch.batch_id, failures=batch.failures, exposure_hours=batch.exposure_hours,
-                rate_per_mh=rate * PER_MILLION, fleet_rate_per_mh=fleet_rate * PER_MILLION,
-                rate_ratio=rate / fleet_rate, p_value=p_value, affected_units=batch.current_units,
-            ))  # fmt: skip
-    return flagged
+    excluded: set[UUID] = set()
+    flagged: dict[UUID, AlertFigures] = {}
+    for _ in range(MAX_ROUNDS):
+        by_type = _type_totals([b for b in tested if b.batch_id not in excluded])
+        flagged = {}
+        for batch in tested:
+            fleet_failures, fleet_exposure = by_type[batch.component_type]
+            if batch.batch_id not in excluded:
+                fleet_failures, fleet_exposure = fleet_failures - batch.failures, fleet_exposure - batch.exposure_hours
+            figures = _test(batch, fleet_failures, fleet_exposure, alpha)
+            if figures is not None:
+                flagged[batch.batch_id] = figures
+        if set(flagged) == excluded:
+            break
+        excluded = set(flagged)
+    return list(flagged.values())
 
 
 def raise_alerts(conn: Connection, *, now: datetime) -> list[UUID]:

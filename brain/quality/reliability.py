@@ -95,8 +95,9 @@ def _parts(lives: pl.DataFrame, kind: GroupKind, keys: list[str], labels: dict[s
         failures, exposure = int(group["failed"].sum()), float(group["hours"].sum())
         mttr = group.filter(pl.col("failed"))["repair_hours"].mean()
         component_type = str(first["component_type"])
-        values: dict[str, Any] = {**_figures(failures, exposure, mttr if isinstance(mttr, float) else None),
-                                  **_weibull(group)}  # fmt: skip
+        values: dict[str, Any] = _figures(failures, exposure, mttr if isinstance(mttr, float) else None)
+        if kind is not GroupKind.SUPPLIER:  # a supplier's parts are its batches' parts: fitted there
+            values.update(_weibull(group))
         if kind is GroupKind.COMPONENT_TYPE:
             key, label = component_type, labels.get(component_type, component_type)
         else:

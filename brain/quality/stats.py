@@ -19,6 +19,10 @@ CONFIDENCE = 0.95
 MIN_WEIBULL_FAILURES = 3
 # The probability plot needs the curve's shape, not every failure of a large group.
 MAX_PLOT_POINTS = 200
+# Large groups are fitted on lives rounded to BINS_PER_E bins per e-fold of hours (at most 0.1 % off), weighted
+# by count: the likelihood is the same to that precision and a fleet-size group costs what a small one does.
+AGGREGATE_ABOVE = 2000
+BINS_PER_E = 500
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -52,19 +56,36 @@ def excess_p_value(failures: int, expected: float) -> float:
     return float(stats.poisson.sf(failures - 1, expected))
 
 
+def _weighted(hours: FloatArray, failed: npt.NDArray[np.bool_]) -> tuple[FloatArray, npt.NDArray[np.bool_], FloatArray]:
+    """Positive lives as (hours, failed, count), log-binned when the group is large (see AGGREGATE_ABOVE)."""
+    positive = hours > 0
+    hours, failed = hours[positive], failed[positive]
+    if hours.size <= AGGREGATE_ABOVE:
+        return hours, failed, np.ones(hours.size)
+    binned = np.exp(np.round(np.log(hours) * BINS_PER_E) / BINS_PER_E)
+    keys, counts = np.unique(np.stack([binned, failed.astype(np.float64)]), axis=1, return_counts=True)
+    return keys[0], keys[1].astype(bool), counts.astype(np.float64)
+
+
 def fit_weibull(hours: FloatArray, failed: npt.NDArray[np.bool_]) -> WeibullFit | None:
     """Maximum-likelihood Weibull fit with right-censoring (parts still running); None on too few failures."""
-    positive = hours > 0
-    if int(failed[positive].sum()) < MIN_WEIBULL_FAILURES:
+    hours, failed, counts = _weighted(hours, failed)
+    failures = float(counts[failed].sum())
+    if failures < MIN_WEIBULL_FAILURES:
         return None
-    fitter = WeibullFitter(alpha=1.0 - CONFIDENCE).fit(hours[positive], event_observed=failed[positive])
+    # lifelines converges fastest on durations near 1 from a sensible start: the exponential fit (shape 1).
+    unit = float(np.median(hours))
+    start = np.array([float((hours * counts).sum()) / failures / unit, 1.0])
+    fitter = WeibullFitter(alpha=1.0 - CONFIDENCE).fit(
+        hours / unit, event_observed=failed, weights=counts, initial_point=start
+    )
     # Bounds from the observed information on the log scale (as Meeker & Escobar do), so they stay positive;
     # lifelines names the scale lambda_ and the shape rho_.
     se = fitter.summary["se(coef)"]
-    shape, scale = float(fitter.rho_), float(fitter.lambda_)
+    shape, scale = float(fitter.rho_), float(fitter.lambda_) * unit
     z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2.0))
     shape_factor = math.exp(z * float(se["rho_"]) / shape)
-    scale_factor = math.exp(z * float(se["lambda_"]) / scale)
+    scale_factor = math.exp(z * float(se["lambda_"]) * unit / scale)
     return WeibullFit(
         shape=shape,
         shape_lower=shape / shape_factor,
@@ -77,10 +98,10 @@ def fit_weibull(hours: FloatArray, failed: npt.NDArray[np.bool_]) -> WeibullFit 
 
 def unreliability_points(hours: FloatArray, failed: npt.NDArray[np.bool_]) -> list[tuple[float, float]]:
     """Kaplan-Meier unreliability F(t) at the failure times (censoring-aware), for a Weibull probability plot."""
-    positive = hours > 0
-    if not failed[positive].any():
+    hours, failed, counts = _weighted(hours, failed)
+    if not failed.any():
         return []
-    fitter = KaplanMeierFitter().fit(hours[positive], event_observed=failed[positive])
+    fitter = KaplanMeierFitter().fit(hours, event_observed=failed, weights=counts)
     table = fitter.survival_function_
     times = table.index.to_numpy(dtype=float)
     unreliability = 1.0 - table.iloc[:, 0].to_numpy(dtype=float)
