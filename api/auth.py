@@ -55,6 +55,7 @@ class Scope(StrEnum):
     API_KEYS_ADMIN = "api_keys:admin"
     QUALITY_READ = "quality:read"
     QUALITY_WRITE = "quality:write"
+    REGULATION_READ = "regulation:read"
 
 
 _FIELD_READ = frozenset(
@@ -81,6 +82,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     # Read-only, across the units and maintainers of its region.
     Role.REGULATOR: frozenset(
         {Scope.CATALOG_READ, Scope.UNITS_READ, Scope.LIFECYCLE_READ, Scope.TELEMETRY_READ, Scope.QUALITY_READ}
+        | {Scope.REGULATION_READ}
     ),
 }
 

@@ -8,14 +8,16 @@ from enum import StrEnum
 
 import matplotlib
 
+# Figures are drawn with the Agg renderer whatever the host has (no display on a server).
 matplotlib.use("Agg")
 
 from fastapi.responses import Response
 from matplotlib.figure import Figure
 
+from models.quality.field import FaultCost
 from models.quality.reliability import ReliabilityStat
 
-__all__ = ["PlotFormat", "rate_chart", "render", "weibull_plot"]
+__all__ = ["PlotFormat", "pareto_chart", "rate_chart", "render", "weibull_plot"]
 
 # A readable size on a laptop screen and in a report page, inches at DPI.
 FIGURE_SIZE = (8.0, 4.5)
@@ -77,4 +79,26 @@ def weibull_plot(stat: ReliabilityStat) -> Figure:
     axes.set_ylabel("ln(-ln(1 - F))")
     axes.set_title(f"Weibull probability plot: {stat.label}")
     axes.legend(loc="lower right")
+    return figure
+
+
+def pareto_chart(costs: list[FaultCost], *, title: str) -> Figure:
+    """Downtime by fault code, costliest first, with the cumulative share on a second axis."""
+    rows = sorted(costs, key=lambda c: c.downtime_hours, reverse=True)[:MAX_BARS]
+    figure = Figure(figsize=FIGURE_SIZE)
+    axes = figure.subplots()
+    positions = list(range(len(rows)))
+    axes.bar(positions, [c.downtime_hours for c in rows], color="tab:blue")
+    axes.set_xticks(positions, [f"{c.code} ({c.faults})" for c in rows], rotation=60, ha="right", fontsize=8)
+    axes.set_ylabel("hours out of service")
+    total = sum(c.downtime_hours for c in rows) or 1.0
+    shares, running = [], 0.0
+    for cost in rows:
+        running += cost.downtime_hours
+        shares.append(100.0 * running / total)
+    share_axes = axes.twinx()
+    share_axes.plot(positions, shares, color="tab:red", marker="o")
+    share_axes.set_ylim(0, 105)
+    share_axes.set_ylabel("cumulative share, %")
+    axes.set_title(title)
     return figure

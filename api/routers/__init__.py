@@ -13,6 +13,7 @@ from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
 from api.routers.quality import router as quality
 from api.routers.quality_issues import router as quality_issues
+from api.routers.regulation import router as regulation
 from api.routers.sites import router as sites
 from api.routers.suppliers import router as suppliers
 from api.routers.telemetry import router as telemetry
@@ -40,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     api_keys,
     quality,
     quality_issues,
+    regulation,
 )

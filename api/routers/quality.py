@@ -11,11 +11,13 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging
-from api.plots import PlotFormat, rate_chart, render, weibull_plot
-from models.quality import alerts, reliability
+from api.plots import PlotFormat, pareto_chart, rate_chart, render, weibull_plot
+from models.quality import alerts, field, reliability
 from models.quality.alerts import AffectedUnit, AlertStatus, QualityAlert
+from models.quality.field import FaultCost
 from models.quality.reliability import GroupKind, ReliabilityStat
-from models.queries import Page, PageParams
+from models.queries import MAX_LIMIT, Page, PageParams
+from models.types import Timestamp
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 Reader = Annotated[Principal, Depends(require(Scope.QUALITY_READ))]
@@ -92,3 +94,35 @@ def plot_weibull(
     """The group's Weibull probability plot: censoring-aware field points and the fitted line."""
     stat = reliability.get_stat(conn, scope=principal.tenant, group_kind=group, group_key=key)
     return render(weibull_plot(stat), format)
+
+
+@router.get("/pareto", response_model=Page[FaultCost], responses=CSV_RESPONSE)
+def fault_pareto(
+    conn: Conn,
+    principal: Reader,
+    page: Paging,
+    since: Timestamp,
+    until: Timestamp,
+    model_id: UUID | None = None,
+    format: Format = ExportFormat.JSON,
+) -> Response:
+    """Per model (of the caller's units), each fault code's count and downtime, costliest first."""
+    costs = field.fault_pareto(conn, scope=principal.tenant, since=since, until=until, page=page, model_id=model_id)
+    return export(costs, format, item=FaultCost, name="fault-pareto")
+
+
+@router.get("/plots/pareto", responses=PLOT_RESPONSE)
+def plot_pareto(
+    conn: Conn,
+    principal: Reader,
+    model_id: UUID,
+    since: Timestamp,
+    until: Timestamp,
+    format: PlotFormat = PlotFormat.SVG,
+) -> Response:
+    """The model's fault Pareto: downtime by fault code with the cumulative share."""
+    costs = field.fault_pareto(
+        conn, scope=principal.tenant, since=since, until=until, page=PageParams(limit=MAX_LIMIT), model_id=model_id
+    )
+    name = costs.items[0].model_name if costs.items else "no faults"
+    return render(pareto_chart(costs.items, title=f"Fault Pareto: {name}"), format)
