@@ -74,8 +74,9 @@ class FaultCost(BaseModel):
 
 _ENTRAPMENTS = """
 WITH months AS (
-    SELECT generate_series(date_trunc('month', %(since)s::timestamptz), %(until)s::timestamptz, interval '1 month')
-           AS month
+    SELECT month FROM generate_series(date_trunc('month', %(since)s::timestamptz), %(until)s::timestamptz,
+                                      interval '1 month') month
+    WHERE month < %(until)s
 ), covered AS (
     SELECT m.month, c.maintainer_id, count(DISTINCT c.unit_id) AS units
     FROM months m JOIN maintenance_contracts c

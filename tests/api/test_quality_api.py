@@ -129,3 +129,44 @@ def test_plots_render_server_side(client: TestClient, fleet: Fleet, brakes: Qual
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(f"image/{fmt}")
         assert response.content.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in response.content
+
+
+def test_regulation_views_are_the_regulators_and_cover_its_region_only(
+    client: TestClient, conn: Connection, fleet: Fleet, brakes: QualityFleet
+) -> None:
+    for unit_id in ("A1", "B1"):
+        conn.execute(
+            "INSERT INTO events (unit_id, time, received_at, code, category)"
+            " VALUES (%(u)s, '2024-03-05T10:00:00Z', now(), 'entrapment', 'fault')",
+            {"u": unit_id},
+        )
+    conn.commit()
+    window = "since=2024-03-01T00:00:00Z&until=2024-04-01T00:00:00Z"
+    key = brakes.keys["regulator"]
+    months = _get(client, key, f"/regulation/entrapments?{window}")["items"]
+    assert [(m["maintainer_name"], m["units"], m["entrapments"]) for m in months] == [("Mx", 11, 1)]
+    csv = client.get(f"/regulation/entrapments?{window}&format=csv", headers=auth(key))
+    assert csv.text.splitlines()[0].startswith("month,maintainer_id,maintainer_name,units,entrapments")
+    overdue = client.get("/regulation/overdue?at=2024-04-01T00:00:00Z", headers=auth(key))
+    assert overdue.status_code == 200
+    for role in (Role.MANUFACTURER, Role.MAINTAINER):
+        assert client.get(f"/regulation/entrapments?{window}", headers=auth(fleet.keys[role])).status_code == 403
+    assert client.get(f"/regulation/entrapments?{window}", headers=auth(brakes.keys["BAD"])).status_code == 403
+
+
+def test_fault_pareto_and_its_plot(client: TestClient, conn: Connection, fleet: Fleet, brakes: QualityFleet) -> None:
+    conn.execute(
+        "INSERT INTO events (unit_id, time, received_at, code, category)"
+        " VALUES ('A1', '2024-03-05T10:00:00Z', now(), 'door_close_fault', 'fault'),"
+        " ('B1', '2024-03-05T10:00:00Z', now(), 'door_close_fault', 'fault')"
+    )
+    conn.commit()
+    window = "since=2024-03-01T00:00:00Z&until=2024-04-01T00:00:00Z"
+    costs = _get(client, fleet.keys[Role.MANUFACTURER], f"/quality/pareto?{window}")["items"]
+    assert [(c["model_name"], c["code"], c["faults"]) for c in costs] == [("Acme 1000", "door_close_fault", 1)]
+    plot = client.get(
+        f"/quality/plots/pareto?{window}&model_id={fleet.ids['model_a']}&format=png",
+        headers=auth(fleet.keys[Role.MANUFACTURER]),
+    )
+    assert plot.status_code == 200
+    assert plot.content.startswith(b"\x89PNG")
