@@ -146,7 +146,7 @@ def main() -> int:
             flagged, passes = run_alerts(conn, end=end, step=step)
             began = time.perf_counter()
             with conn.transaction():
-                quality.run(conn, now=end)
+                quality.run(conn, now=end, counters_since=timedelta(days=400))
             job_s = time.perf_counter() - began
             lives = conn.execute("SELECT count(*) AS n FROM unit_components").fetchone()
     finally:

@@ -55,7 +55,11 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             every_seconds=60,
         ),
         # Field failures arrive a few a day per thousand units: an hourly pass flags a bad batch within hours.
-        Job("quality", quality.run, every_seconds=3600),
+        Job(
+            "quality",
+            partial(quality.run, counters_since=timedelta(days=settings.telemetry_retention_days)),
+            every_seconds=3600,
+        ),
     )
 
 

@@ -4,6 +4,7 @@ Ten units of Acme's model installed at T0, one brake each. Batch BAD (Bad Brakes
 Brakes) in U05-U10. U01, U02, U03 fail at 100, 200, 300 h and U06 at 600 h (swapped for an unbatched spare);
 U05's brake is swapped at 500 h under a preventive work order (planned: not a failure). Seen at AS_OF = T0 +
 1000 h: every position holds a part for 1000 h, so the brake type has 10,000 h of exposure and 4 failures.
+Each unit reports its counters once a day: 10 trips and 11 door cycles an hour since T0.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ AS_OF = T0 + timedelta(hours=1000)
 FAILURES = {"U01": 100, "U02": 200, "U03": 300, "U06": 600}
 PREVENTIVE = {"U05": 500}
 REGION = "Pudong"
+# How far back the quality job's first pass reads telemetry counters.
+COUNTERS_SINCE = timedelta(days=400)
 
 
 @dataclass
@@ -76,4 +79,11 @@ def seed_brakes(conn: Connection, fleet: Fleet) -> QualityFleet:
                 work_order_id=order.id,
             )  # fmt: skip
             part_replacements.replace_part(conn, scope=scope, unit_id=unit_id, replacement=swap, actor="test")
+    conn.execute(
+        "INSERT INTO telemetry (unit_id, time, received_at, trip_count, door_cycles)"
+        " SELECT u.id, t, t, (extract(epoch FROM t - %(t0)s) / 360)::bigint,"
+        " (extract(epoch FROM t - %(t0)s) / 327)::bigint"
+        " FROM units u, generate_series(%(t0)s + interval '1 hour', %(end)s, interval '1 day') t WHERE u.id LIKE 'U%%'",
+        {"t0": T0, "end": AS_OF},
+    )
     return seeded

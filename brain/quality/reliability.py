@@ -22,12 +22,14 @@ from models.quality.reliability import GroupKind, ReliabilityStat
 __all__ = ["PER_MILLION", "compute_stats", "lives_frame"]
 
 PER_MILLION = 1e6
+# Door parts wear with door cycles, the rest with trips: each type's failures are set against its own usage.
+DOOR_TYPES = frozenset({"door_operator", "door_rollers"})
 # Ids (UUIDs in the database) are kept as text: polars groups and compares them as plain strings.
 _IDS = ("model_id", "manufacturer_id", "batch_id", "supplier_id")
 _SCHEMA: dict[str, Any] = {
     "life_id": pl.Int64, "unit_id": pl.String, "component_type": pl.String, "hours": pl.Float64,
     "failed": pl.Boolean, "running": pl.Boolean, "repair_hours": pl.Float64, "unit_hours": pl.Float64,
-    **dict.fromkeys(_IDS, pl.String),
+    "trips": pl.Float64, "door_cycles": pl.Float64, **dict.fromkeys(_IDS, pl.String),
 }  # fmt: skip
 
 
@@ -56,6 +58,22 @@ def _figures(failures: int, exposure: float, mttr: float | None) -> dict[str, fl
         "mttr_hours": _none(mttr),
         "availability": availability,
     }
+
+
+def _usage(group: pl.DataFrame, component_type: str) -> dict[str, Any]:
+    """Failures per million trips (door cycles for door parts) over the lives the counters cover."""
+    unit = "door_cycles" if component_type in DOOR_TYPES else "trips"
+    covered = group.filter(pl.col(unit).is_not_null() & (pl.col(unit) >= 0))
+    usage = float(covered[unit].sum())
+    if usage <= 0:
+        return {}
+    failures = int(covered["failed"].sum())
+    lower, upper = poisson_interval(failures, usage)
+    return {
+        "usage_unit": unit, "usage": usage, "usage_failures": failures,
+        "rate_per_m_usage": failures / usage * PER_MILLION, "usage_rate_lower": lower * PER_MILLION,
+        "usage_rate_upper": upper * PER_MILLION,
+    }  # fmt: skip
 
 
 def _against_fleet(failures: int, exposure: float, type_failures: int, type_exposure: float) -> dict[str, Any]:
@@ -96,6 +114,7 @@ def _parts(lives: pl.DataFrame, kind: GroupKind, keys: list[str], labels: dict[s
         mttr = group.filter(pl.col("failed"))["repair_hours"].mean()
         component_type = str(first["component_type"])
         values: dict[str, Any] = _figures(failures, exposure, mttr if isinstance(mttr, float) else None)
+        values.update(_usage(group, component_type))
         if kind is not GroupKind.SUPPLIER:  # a supplier's parts are its batches' parts: fitted there
             values.update(_weibull(group))
         if kind is GroupKind.COMPONENT_TYPE:

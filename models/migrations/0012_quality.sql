@@ -6,6 +6,17 @@ ALTER TABLE organizations ADD COLUMN region text CHECK (region IS NULL OR length
 ALTER TABLE sites ADD COLUMN region text CHECK (region IS NULL OR length(region) BETWEEN 1 AND 100);
 CREATE INDEX sites_region_idx ON sites (region) WHERE region IS NOT NULL;
 
+-- Each unit's last counter readings per day (counters only grow: the day's maximum), rolled up from telemetry by
+-- the quality job, so a part's usage (trips, door cycles) outlives telemetry retention.
+CREATE TABLE unit_counter_days (
+    unit_id      text NOT NULL,
+    day          date NOT NULL,
+    trip_count   bigint,
+    door_cycles  bigint,
+    energy_kwh   double precision,
+    PRIMARY KEY (unit_id, day)
+);
+
 -- The latest figures of each group, replaced whole by every pass of the quality job (a snapshot, not history).
 -- group_key: the model's, batch's or component type's id; "<supplier id>/<component type>" for suppliers.
 CREATE TABLE reliability_stats (
@@ -25,6 +36,13 @@ CREATE TABLE reliability_stats (
     rate_per_mh          double precision,   -- failures per million hours in service, with a 95 % interval
     rate_lower           double precision,
     rate_upper           double precision,
+    -- Usage exposure where counters cover the lives: door cycles for door parts, trips for the rest.
+    usage_unit           text CHECK (usage_unit IN ('trips', 'door_cycles')),
+    usage                double precision,
+    usage_failures       integer,
+    rate_per_m_usage     double precision,   -- failures per million trips (or door cycles), with a 95 % interval
+    usage_rate_lower     double precision,
+    usage_rate_upper     double precision,
     mtbf_hours           double precision,
     mttr_hours           double precision,
     availability         double precision,

@@ -4,6 +4,9 @@ failure. The raw material of every reliability figure.
 A life runs from its installation to its removal (or to `as_of` while the part still runs: right-censored). A
 removal is a failure unless the part replacement that made it was done under a preventive or modernisation work
 order: a part swapped on a schedule or for an upgrade did not fail. Its repair time is the work order's span.
+Its usage (trips, door cycles) is the counters' growth between the first and last day of the life with a
+reading (`unit_counter_days`, rolled up from telemetry by `roll_up_counters`): a life begun before the readings
+counts from its first one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pydantic import BaseModel
 
 from models.db import Connection
 
-__all__ = ["BatchTotals", "batch_totals", "component_lives", "group_labels"]
+__all__ = ["BatchTotals", "batch_totals", "component_lives", "group_labels", "last_rolled_day", "roll_up_counters"]
 
 # Work order kinds whose part swaps are planned, not failures.
 PLANNED_KINDS = ("preventive", "modernization")
@@ -30,7 +33,8 @@ SELECT uc.id AS life_id, uc.unit_id, u.model_id, coalesce(u.manufacturer_id, m.m
        (uc.removed_at IS NULL OR uc.removed_at > %(as_of)s) AS running,
        extract(epoch FROM w.completed_at - w.created_at) / 3600.0 AS repair_hours,
        extract(epoch FROM %(as_of)s - min(uc.installed_at) OVER (PARTITION BY uc.unit_id)) / 3600.0 AS unit_hours,
-       b.produced_on
+       b.produced_on,
+       c1.trip_count - c0.trip_count AS trips, c1.door_cycles - c0.door_cycles AS door_cycles
 FROM unit_components uc
 JOIN units u ON u.id = uc.unit_id
 LEFT JOIN unit_models m ON m.id = u.model_id
@@ -43,6 +47,16 @@ LEFT JOIN LATERAL (
       AND r.data ->> 'position' = uc.position
     LIMIT 1
 ) w ON uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
+LEFT JOIN LATERAL (
+    SELECT trip_count, door_cycles FROM unit_counter_days d
+    WHERE d.unit_id = uc.unit_id AND d.day BETWEEN uc.installed_at::date AND least(uc.removed_at, %(as_of)s)::date
+    ORDER BY d.day LIMIT 1
+) c0 ON true
+LEFT JOIN LATERAL (
+    SELECT trip_count, door_cycles FROM unit_counter_days d
+    WHERE d.unit_id = uc.unit_id AND d.day BETWEEN uc.installed_at::date AND least(uc.removed_at, %(as_of)s)::date
+    ORDER BY d.day DESC LIMIT 1
+) c1 ON true
 WHERE uc.installed_at < %(as_of)s
 """
 
@@ -83,3 +97,25 @@ def group_labels(conn: Connection) -> dict[str, str]:
         " UNION ALL SELECT id::text, name FROM suppliers UNION ALL SELECT code, name FROM component_types"
     ).fetchall()
     return {str(row["key"]): str(row["label"]) for row in rows}
+
+
+def roll_up_counters(conn: Connection, *, since: datetime, until: datetime) -> int:
+    """Fold telemetry counters of [since, until) into per-day readings (UTC days); the days written."""
+    cursor = conn.execute(
+        "INSERT INTO unit_counter_days (unit_id, day, trip_count, door_cycles, energy_kwh)"
+        " SELECT unit_id, (time AT TIME ZONE 'UTC')::date, max(trip_count), max(door_cycles), max(energy_kwh)"
+        " FROM telemetry WHERE time >= %(since)s AND time < %(until)s"
+        " AND num_nonnulls(trip_count, door_cycles, energy_kwh) > 0 GROUP BY 1, 2"
+        " ON CONFLICT (unit_id, day) DO UPDATE SET trip_count = greatest(unit_counter_days.trip_count,"
+        " excluded.trip_count), door_cycles = greatest(unit_counter_days.door_cycles, excluded.door_cycles),"
+        " energy_kwh = greatest(unit_counter_days.energy_kwh, excluded.energy_kwh)",
+        {"since": since, "until": until},
+    )
+    return cursor.rowcount
+
+
+def last_rolled_day(conn: Connection) -> date | None:
+    """The latest day with rolled-up counters (None before the first roll-up)."""
+    row = conn.execute("SELECT max(day) AS day FROM unit_counter_days").fetchone()
+    day = row["day"] if row else None
+    return day if isinstance(day, date) else None

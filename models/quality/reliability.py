@@ -52,6 +52,12 @@ class ReliabilityStat(BaseModel):
     rate_per_mh: float | None = None
     rate_lower: float | None = None
     rate_upper: float | None = None
+    usage_unit: str | None = None
+    usage: float | None = None
+    usage_failures: int | None = None
+    rate_per_m_usage: float | None = None
+    usage_rate_lower: float | None = None
+    usage_rate_upper: float | None = None
     mtbf_hours: float | None = None
     mttr_hours: float | None = None
     availability: float | None = None

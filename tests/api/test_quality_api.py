@@ -13,14 +13,14 @@ from models.db import Connection
 from models.tenancy import Role
 from tests.api.conftest import auth
 from tests.conftest import Fleet
-from tests.quality_support import AS_OF, QualityFleet, seed_brakes
+from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
 
 
 @pytest.fixture
 def brakes(conn: Connection, fleet: Fleet) -> QualityFleet:
     """The brake fleet with the quality job run over it."""
     seeded = seed_brakes(conn, fleet)
-    quality.run(conn, now=AS_OF)
+    quality.run(conn, now=AS_OF, counters_since=COUNTERS_SINCE)
     conn.commit()
     return seeded
 

@@ -16,7 +16,7 @@ from models.db import Connection
 from models.quality.lives import batch_totals, component_lives, group_labels
 from models.quality.reliability import GroupKind, ReliabilityStat
 from tests.conftest import Fleet
-from tests.quality_support import AS_OF, T0, QualityFleet, seed_brakes
+from tests.quality_support import AS_OF, COUNTERS_SINCE, T0, QualityFleet, seed_brakes
 
 # Meeker & Escobar, Statistical Methods for Reliability Data, the bearing-cage fracture data (from Abernethy):
 # 6 failures among 1,703 engines, the rest still running at the given hours. Weibull ML: beta 2.035, eta 11,792 h.
@@ -99,10 +99,23 @@ def test_defective_batch_is_flagged_and_healthy_one_is_not(conn: Connection, bra
 
 
 def test_quality_job_stores_stats_and_raises_the_alert_once(conn: Connection, brakes: QualityFleet) -> None:
-    quality.run(conn, now=AS_OF)
-    quality.run(conn, now=AS_OF)
+    quality.run(conn, now=AS_OF, counters_since=COUNTERS_SINCE)
+    quality.run(conn, now=AS_OF, counters_since=COUNTERS_SINCE)
     conn.commit()
     alerts = conn.execute("SELECT batch_id, failures FROM quality_alerts").fetchall()
     assert alerts == [{"batch_id": brakes.batches["BAD"], "failures": 3}]
     rows = conn.execute("SELECT count(*) AS n FROM reliability_stats WHERE group_kind = 'batch'").fetchone()
     assert rows == {"n": 2}
+
+
+def test_failures_per_million_trips_over_the_counted_lives(conn: Connection, brakes: QualityFleet) -> None:
+    quality.run(conn, now=AS_OF, counters_since=COUNTERS_SINCE)
+    stats = _stats(conn)
+    brake = stats[(GroupKind.COMPONENT_TYPE, "brake")]
+    assert (brake.usage_unit, brake.usage_failures) == ("trips", 4)
+    assert brake.usage is not None
+    assert 90_000 < brake.usage < 100_000  # 10 trips an hour for 10,000 hours, less the days between readings
+    assert brake.rate_per_m_usage == pytest.approx(4 / brake.usage * 1e6)
+    assert brake.usage_rate_lower is not None
+    assert brake.usage_rate_upper is not None
+    assert brake.usage_rate_lower < brake.rate_per_m_usage < brake.usage_rate_upper
