@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from models.quality.field import FaultCost
 from models.quality.reliability import ReliabilityStat
 
-__all__ = ["PlotFormat", "pareto_chart", "rate_chart", "render", "weibull_plot"]
+__all__ = ["PlotFormat", "RateBasis", "pareto_chart", "rate_chart", "render", "weibull_plot"]
 
 # A readable size on a laptop screen and in a report page, inches at DPI.
 FIGURE_SIZE = (8.0, 4.5)
@@ -43,23 +43,40 @@ def render(figure: Figure, fmt: PlotFormat) -> Response:
     return Response(out.getvalue(), media_type=_MEDIA[fmt])
 
 
-def rate_chart(stats: list[ReliabilityStat], *, title: str) -> Figure:
-    """Failure rate per million hours of each group with its 95 % interval, and the fleet rate where known."""
-    rows = [s for s in stats if s.rate_per_mh is not None][:MAX_BARS]
+class RateBasis(StrEnum):
+    """What failures are counted against: hours in service, or usage (trips; door cycles for door parts)."""
+
+    HOURS = "hours"
+    USAGE = "usage"
+
+
+def _rate(stat: ReliabilityStat, basis: RateBasis) -> tuple[float | None, float | None, float | None]:
+    if basis is RateBasis.USAGE:
+        return stat.rate_per_m_usage, stat.usage_rate_lower, stat.usage_rate_upper
+    return stat.rate_per_mh, stat.rate_lower, stat.rate_upper
+
+
+def rate_chart(stats: list[ReliabilityStat], *, title: str, basis: RateBasis = RateBasis.HOURS) -> Figure:
+    """Failure rate of each group with its 95 % interval side by side (batches, or a type's suppliers), and the
+    fleet rate where known (per hour only: usage covers fewer lives)."""
+    rows = [(s, *_rate(s, basis)) for s in stats if _rate(s, basis)[0] is not None][:MAX_BARS]
     figure = Figure(figsize=FIGURE_SIZE)
     axes = figure.subplots()
-    positions = range(len(rows))
-    rates = [s.rate_per_mh or 0.0 for s in rows]
-    low = [max(rate - (s.rate_lower or rate), 0.0) for rate, s in zip(rates, rows, strict=True)]
-    high = [max((s.rate_upper or rate) - rate, 0.0) for rate, s in zip(rates, rows, strict=True)]
-    colours = ["tab:red" if (s.rate_ratio or 0) >= 2 else "tab:blue" for s in rows]
+    positions = list(range(len(rows)))
+    rates = [rate or 0.0 for _, rate, _, _ in rows]
+    low = [max(r - (lower if lower is not None else r), 0.0) for r, (_, _, lower, _) in zip(rates, rows, strict=True)]
+    high = [max((upper if upper is not None else r) - r, 0.0) for r, (_, _, _, upper) in zip(rates, rows, strict=True)]
+    # Red: the whole interval lies above the fleet rate.
+    colours = ["tab:red" if s.fleet_rate_per_mh is not None and (s.rate_lower or 0) > s.fleet_rate_per_mh
+               else "tab:blue" for s, *_ in rows]  # fmt: skip
     axes.bar(positions, rates, yerr=[low, high], color=colours, capsize=3)
-    fleet = [(i, s.fleet_rate_per_mh) for i, s in enumerate(rows) if s.fleet_rate_per_mh is not None]
-    if fleet:
+    fleet = [(i, s.fleet_rate_per_mh) for i, (s, *_) in enumerate(rows) if s.fleet_rate_per_mh is not None]
+    if fleet and basis is RateBasis.HOURS:
         axes.scatter([i for i, _ in fleet], [r for _, r in fleet], marker="_", s=300, color="black", label="fleet rate")
         axes.legend(loc="upper right")
-    axes.set_xticks(list(positions), [s.label for s in rows], rotation=60, ha="right", fontsize=8)
-    axes.set_ylabel("failures per million hours (95 % interval)")
+    axes.set_xticks(positions, [s.label for s, *_ in rows], rotation=60, ha="right", fontsize=8)
+    unit = "million hours" if basis is RateBasis.HOURS else f"million {rows[0][0].usage_unit if rows else 'trips'}"
+    axes.set_ylabel(f"failures per {unit} (95 % interval)")
     axes.set_title(title)
     return figure
 

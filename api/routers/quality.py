@@ -11,7 +11,7 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging
-from api.plots import PlotFormat, pareto_chart, rate_chart, render, weibull_plot
+from api.plots import PlotFormat, RateBasis, pareto_chart, rate_chart, render, weibull_plot
 from models.quality import alerts, field, reliability
 from models.quality.alerts import AffectedUnit, AlertStatus, QualityAlert
 from models.quality.field import FaultCost
@@ -77,14 +77,16 @@ def plot_rates(
     principal: Reader,
     group: GroupKind = GroupKind.BATCH,
     component_type: str | None = None,
+    basis: RateBasis = RateBasis.HOURS,
     format: PlotFormat = PlotFormat.SVG,
 ) -> Response:
-    """Failure rate by batch (or supplier, type, model) with 95 % intervals against the fleet rate."""
+    """Failure rate by batch (or supplier, type, model) with 95 % intervals against the fleet rate; the supplier
+    comparison is `group=supplier&component_type=...&basis=usage` (failures per million trips or door cycles)."""
     stats = reliability.list_stats(
         conn, scope=principal.tenant, page=PageParams(limit=100), group_kind=group, component_type=component_type
     )
     title = f"Failure rate by {group}" + (f" ({component_type})" if component_type else "")
-    return render(rate_chart(stats.items, title=title), format)
+    return render(rate_chart(stats.items, title=title, basis=basis), format)
 
 
 @router.get("/plots/weibull/{group}/{key:path}", responses=PLOT_RESPONSE)

@@ -124,8 +124,11 @@ def test_issue_moves_through_its_parties_and_its_ledger_detects_tampering(
 def test_plots_render_server_side(client: TestClient, fleet: Fleet, brakes: QualityFleet, fmt: str) -> None:
     key = fleet.keys[Role.MANUFACTURER]
     rates = client.get(f"/quality/plots/rates?group=batch&format={fmt}", headers=auth(key))
+    suppliers = client.get(
+        f"/quality/plots/rates?group=supplier&component_type=brake&basis=usage&format={fmt}", headers=auth(key)
+    )
     weibull = client.get(f"/quality/plots/weibull/component_type/brake?format={fmt}", headers=auth(key))
-    for response in (rates, weibull):
+    for response in (rates, suppliers, weibull):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(f"image/{fmt}")
         assert response.content.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in response.content
