@@ -24,20 +24,16 @@ __all__ = ["BatchTotals", "batch_totals", "component_lives", "group_labels", "la
 # Work order kinds whose part swaps are planned, not failures.
 PLANNED_KINDS = ("preventive", "modernization")
 
-_LIVES = """
-SELECT uc.id AS life_id, uc.unit_id, u.model_id, coalesce(u.manufacturer_id, m.manufacturer_id) AS manufacturer_id,
-       c.component_type, c.batch_id, b.supplier_id,
-       extract(epoch FROM least(coalesce(uc.removed_at, %(as_of)s), %(as_of)s) - uc.installed_at) / 3600.0 AS hours,
-       (uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
-        AND coalesce(NOT (w.kind = ANY(%(planned)s)), true)) AS failed,
-       (uc.removed_at IS NULL OR uc.removed_at > %(as_of)s) AS running,
-       extract(epoch FROM w.completed_at - w.created_at) / 3600.0 AS repair_hours,
-       extract(epoch FROM %(as_of)s - min(uc.installed_at) OVER (PARTITION BY uc.unit_id)) / 3600.0 AS unit_hours,
-       b.produced_on,
-       c1.trip_count - c0.trip_count AS trips, c1.door_cycles - c0.door_cycles AS door_cycles
+# What every use needs: the life's batch, hours in service up to `as_of`, and whether it ended in a failure.
+_CORE_COLUMNS = """
+uc.id AS life_id, uc.unit_id, c.component_type, c.batch_id, b.supplier_id, b.produced_on,
+extract(epoch FROM least(coalesce(uc.removed_at, %(as_of)s), %(as_of)s) - uc.installed_at) / 3600.0 AS hours,
+(uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
+ AND coalesce(NOT (w.kind = ANY(%(planned)s)), true)) AS failed,
+(uc.removed_at IS NULL OR uc.removed_at > %(as_of)s) AS running
+"""
+_FROM = """
 FROM unit_components uc
-JOIN units u ON u.id = uc.unit_id
-LEFT JOIN unit_models m ON m.id = u.model_id
 JOIN components c ON c.id = uc.component_id
 LEFT JOIN component_batches b ON b.id = c.batch_id
 LEFT JOIN LATERAL (
@@ -47,6 +43,18 @@ LEFT JOIN LATERAL (
       AND r.data ->> 'position' = uc.position
     LIMIT 1
 ) w ON uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
+"""
+_WHERE = "WHERE uc.installed_at < %(as_of)s"
+# What the reliability figures add: the unit's model and hours, repair spans, and usage from the counters.
+_LIVES = f"""
+SELECT {_CORE_COLUMNS},
+       u.model_id, coalesce(u.manufacturer_id, m.manufacturer_id) AS manufacturer_id,
+       extract(epoch FROM w.completed_at - w.created_at) / 3600.0 AS repair_hours,
+       extract(epoch FROM %(as_of)s - min(uc.installed_at) OVER (PARTITION BY uc.unit_id)) / 3600.0 AS unit_hours,
+       c1.trip_count - c0.trip_count AS trips, c1.door_cycles - c0.door_cycles AS door_cycles
+{_FROM}
+JOIN units u ON u.id = uc.unit_id
+LEFT JOIN unit_models m ON m.id = u.model_id
 LEFT JOIN LATERAL (
     SELECT trip_count, door_cycles FROM unit_counter_days d
     WHERE d.unit_id = uc.unit_id AND d.day BETWEEN uc.installed_at::date AND least(uc.removed_at, %(as_of)s)::date
@@ -57,7 +65,7 @@ LEFT JOIN LATERAL (
     WHERE d.unit_id = uc.unit_id AND d.day BETWEEN uc.installed_at::date AND least(uc.removed_at, %(as_of)s)::date
     ORDER BY d.day DESC LIMIT 1
 ) c1 ON true
-WHERE uc.installed_at < %(as_of)s
+{_WHERE}
 """
 
 
@@ -84,7 +92,8 @@ def batch_totals(conn: Connection, *, as_of: datetime) -> list[BatchTotals]:
         "SELECT batch_id, min(component_type) AS component_type, min(supplier_id::text)::uuid AS supplier_id,"
         " count(*) FILTER (WHERE failed) AS failures, coalesce(sum(hours), 0) AS exposure_hours,"
         " count(DISTINCT unit_id) FILTER (WHERE running) AS current_units, min(produced_on) AS produced_on"
-        f" FROM ({_LIVES}) lives WHERE batch_id IS NOT NULL GROUP BY batch_id ORDER BY batch_id"
+        f" FROM (SELECT {_CORE_COLUMNS} {_FROM} {_WHERE}) lives WHERE batch_id IS NOT NULL"
+        " GROUP BY batch_id ORDER BY batch_id"
     )
     rows = conn.execute(query, {"as_of": as_of, "planned": list(PLANNED_KINDS)}).fetchall()
     return [BatchTotals.model_validate(row) for row in rows]
