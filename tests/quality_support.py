@@ -49,8 +49,9 @@ def seed_brakes(conn: Connection, fleet: Fleet) -> QualityFleet:
         )
         seeded.suppliers[lot], seeded.batches[lot] = supplier.id, batch.id
         seeded.keys[lot] = api_keys.create_api_key(conn, name=lot, role=Role.SUPPLIER, organization_id=org.id)[1]
-    regulator = organizations.create_organization(conn, name="Pudong Market Regulation", kind="regulator")
-    conn.execute("UPDATE organizations SET region = %(r)s WHERE id = %(id)s", {"r": REGION, "id": regulator.id})
+    regulator = organizations.create_organization(
+        conn, name="Pudong Market Regulation", kind="regulator", region=REGION
+    )
     conn.execute("UPDATE sites SET region = %(r)s WHERE id = %(id)s", {"r": REGION, "id": fleet.ids["site_a"]})
     seeded.keys["regulator"] = api_keys.create_api_key(
         conn, name="regulator", role=Role.REGULATOR, organization_id=regulator.id

@@ -173,3 +173,12 @@ def test_fault_pareto_and_its_plot(client: TestClient, conn: Connection, fleet: 
     )
     assert plot.status_code == 200
     assert plot.content.startswith(b"\x89PNG")
+
+
+def test_regions_are_set_when_sites_and_regulators_are_registered(client: TestClient, fleet: Fleet) -> None:
+    admin = auth(fleet.keys[Role.ADMIN])
+    site = client.post("/sites", json={"name": "Lujiazui One", "region": "Pudong"}, headers=admin)
+    org = client.post("/organizations", json={"name": "Pudong SAMR", "kind": "regulator", "region": "Pudong"},
+                      headers=admin)  # fmt: skip
+    assert (site.status_code, site.json()["region"]) == (201, "Pudong")
+    assert (org.status_code, org.json()["region"]) == (201, "Pudong")
