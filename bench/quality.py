@@ -66,11 +66,12 @@ def draw_history(fleet: Fleet, *, end: datetime, seed: int) -> list[Swap]:
     failed_at: dict[tuple[int, str], float] = {}
     for p, process in enumerate(PROCESSES):
         fail = fleet.onset[p] + fleet.ttf_s[p]
-        for u in np.flatnonzero(np.isfinite(fail) & (fail <= end.timestamp()) & (fail > START.timestamp())):
-            part = fleet.components[u][process.component_type]
-            failed_at[(int(u), process.component_type)] = float(fail[u])
-            at = datetime.fromtimestamp(float(fail[u]), UTC)
-            swaps.append(Swap(at, fleet.unit_ids[u], process.component_type, part.batch.lot, failure=True))
+        for index in np.flatnonzero(np.isfinite(fail) & (fail <= end.timestamp()) & (fail > START.timestamp())):
+            unit = int(index)
+            part = fleet.components[unit][process.component_type]
+            failed_at[(unit, process.component_type)] = float(fail[unit])
+            at = datetime.fromtimestamp(float(fail[unit]), UTC)
+            swaps.append(Swap(at, fleet.unit_ids[unit], process.component_type, part.batch.lot, failure=True))
     rng = np.random.default_rng(seed)
     span_s = (end - START).total_seconds()
     for u, parts in enumerate(fleet.components):
@@ -148,12 +149,13 @@ def main() -> int:
             with conn.transaction():
                 quality.run(conn, now=end, counters_since=timedelta(days=400))
             job_s = time.perf_counter() - began
-            lives = conn.execute("SELECT count(*) AS n FROM unit_components").fetchone()
+            row = conn.execute("SELECT count(*) AS n FROM unit_components").fetchone()
+            lives = row["n"] if row else 0
     finally:
         postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return report(args, fleet, swaps, flagged, passes, seed_s=seed_s, history_s=history_s, job_s=job_s,
-                  lives=int(lives["n"]) if lives else 0)  # fmt: skip
+                  lives=lives if isinstance(lives, int) else 0)  # fmt: skip
 
 
 def report(args: argparse.Namespace, fleet: Fleet, swaps: list[Swap], flagged: dict[str, datetime],
