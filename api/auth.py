@@ -74,6 +74,9 @@ class Scope(StrEnum):
     CHECKPOINTS_READ = "checkpoints:read"
     ALARMS_READ = "alarms:read"
     ALARMS_WRITE = "alarms:write"
+    QUALITY_READ = "quality:read"
+    QUALITY_WRITE = "quality:write"
+    REGULATION_READ = "regulation:read"
 
 
 _FIELD_READ = frozenset(
@@ -82,7 +85,8 @@ _FIELD_READ = frozenset(
 )
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.ADMIN: frozenset(Scope) - {Scope.TELEMETRY_PUBLISH},
-    Role.MANUFACTURER: _FIELD_READ | {Scope.UNITS_WRITE, Scope.COMPONENTS_READ, Scope.TRACEABILITY_READ},
+    Role.MANUFACTURER: _FIELD_READ
+    | {Scope.UNITS_WRITE, Scope.COMPONENTS_READ, Scope.TRACEABILITY_READ, Scope.QUALITY_READ, Scope.QUALITY_WRITE},
     Role.MAINTAINER: _FIELD_READ
     | {
         Scope.TRACEABILITY_READ,
@@ -99,6 +103,13 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.CREW: _FIELD_READ
     | {Scope.CREWS_READ, Scope.WORK_ORDERS_READ, Scope.WORK_ORDERS_UPDATE, Scope.ALARMS_WRITE, Scope.MAINTENANCE_READ},
     Role.DEVICE: frozenset({Scope.TELEMETRY_PUBLISH}),
+    # Its own batches only, and no unit or customer data beyond the affected units' sites (models.quality).
+    Role.SUPPLIER: frozenset({Scope.CATALOG_READ, Scope.QUALITY_READ, Scope.QUALITY_WRITE}),
+    # Read-only, across the units and maintainers of its region.
+    Role.REGULATOR: frozenset(
+        {Scope.CATALOG_READ, Scope.UNITS_READ, Scope.LIFECYCLE_READ, Scope.TELEMETRY_READ, Scope.QUALITY_READ}
+        | {Scope.REGULATION_READ}
+    ),
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import alarms, detection, features, planning, presence, retention
+from brain.jobs import alarms, detection, features, planning, presence, quality, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from models.probes import serve_probes, stop_on_signals
@@ -71,6 +71,12 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             "planning",
             partial(planning.run, ceiling_days=settings.maintenance_interval_ceiling_days),
             every_seconds=600,
+        ),
+        # Field failures arrive a few a day per thousand units: an hourly pass flags a bad batch within hours.
+        Job(
+            "quality",
+            partial(quality.run, counters_since=timedelta(days=settings.telemetry_retention_days)),
+            every_seconds=3600,
         ),
     )
 

@@ -53,6 +53,8 @@ class Role(StrEnum):
     MAINTAINER = "maintainer"
     CREW = "crew"
     DEVICE = "device"
+    SUPPLIER = "supplier"
+    REGULATOR = "regulator"
 
 
 class Visibility(StrEnum):
@@ -63,6 +65,8 @@ class Visibility(StrEnum):
     CONTRACT = "contract"  # units the organisation holds a current maintenance contract for
     CREW = "crew"  # units of the crew's own open work orders under a current contract (plus CREW_READ_GRACE)
     NONE = "none"
+    SUPPLY = "supply"  # units that carry (or carried) components of the organisation's batches
+    REGION = "region"  # units at the sites of the organisation's region
 
 
 ROLE_VISIBILITY: dict[Role, Visibility] = {
@@ -71,6 +75,8 @@ ROLE_VISIBILITY: dict[Role, Visibility] = {
     Role.MAINTAINER: Visibility.CONTRACT,
     Role.CREW: Visibility.CREW,
     Role.DEVICE: Visibility.NONE,
+    Role.SUPPLIER: Visibility.SUPPLY,
+    Role.REGULATOR: Visibility.REGION,
 }
 
 # The organisation kind a key of each role must belong to (None: any).
@@ -80,6 +86,8 @@ ROLE_ORG_KIND: dict[Role, str | None] = {
     Role.MAINTAINER: "maintainer",
     Role.CREW: "maintainer",
     Role.DEVICE: None,
+    Role.SUPPLIER: "supplier",
+    Role.REGULATOR: "regulator",
 }
 
 _ISSUER = object()
@@ -130,6 +138,19 @@ class TenantScope:
             case Visibility.CREW:
                 query = "{col} IN (SELECT unit_id FROM (" + _CREW_WORK_ORDERS + ") AS crew_orders)"
                 return sql.SQL(query).format(col=column, crew=sql.Literal(self.crew_id))
+            case Visibility.SUPPLY:
+                query = (
+                    "{col} IN (SELECT uc.unit_id FROM unit_components uc JOIN components c ON c.id = uc.component_id"
+                    " JOIN component_batches b ON b.id = c.batch_id JOIN suppliers s ON s.id = b.supplier_id"
+                    " WHERE s.organization_id = {org})"
+                )
+                return sql.SQL(query).format(col=column, org=org)
+            case Visibility.REGION:
+                query = (
+                    "{col} IN (SELECT u.id FROM units u JOIN sites s ON s.id = u.site_id"
+                    " JOIN organizations o ON o.region = s.region WHERE o.id = {org})"
+                )
+                return sql.SQL(query).format(col=column, org=org)
             case Visibility.NONE:
                 return sql.SQL("FALSE")
 
@@ -148,6 +169,20 @@ class TenantScope:
                 return sql.SQL(query).format(col=sql.Identifier(*id_column.split(".")), crew=sql.Literal(self.crew_id))
             case _:
                 return sql.SQL("FALSE")
+    def suppliers_predicate(self, supplier_column: str) -> sql.Composable:
+        """A SQL condition true when `supplier_column` names a supplier this scope may see the batches of.
+
+        A supplier sees only its own; the platform, manufacturers (who compare their suppliers) and regulators
+        see every supplier's fleet figures, which hold no unit or customer data.
+        """
+        if self.visibility in (Visibility.ALL, Visibility.MAKE, Visibility.REGION):
+            return sql.SQL("TRUE")
+        if self.visibility is not Visibility.SUPPLY:
+            return sql.SQL("FALSE")
+        query = "{col} IN (SELECT s.id FROM suppliers s WHERE s.organization_id = {org})"
+        return sql.SQL(query).format(
+            col=sql.Identifier(*supplier_column.split(".")), org=sql.Literal(self.organization_id)
+        )
 
     def maintainer_predicate(self, maintainer_column: str, crew_column: str) -> sql.Composable:
         """A SQL condition true for a maintainer's rows (its crews) this tenant may see.

@@ -15,6 +15,9 @@ from api.routers.lifecycle import router as lifecycle
 from api.routers.maintenance import router as maintenance
 from api.routers.manufacturers import router as manufacturers
 from api.routers.organizations import router as organizations
+from api.routers.quality import router as quality
+from api.routers.quality_issues import router as quality_issues
+from api.routers.regulation import router as regulation
 from api.routers.sites import router as sites
 from api.routers.suppliers import router as suppliers
 from api.routers.telemetry import router as telemetry
@@ -44,4 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     maintenance,
     api_keys,
     dead_letters,
+    quality,
+    quality_issues,
+    regulation,
 )
