@@ -169,6 +169,7 @@ class TenantScope:
                 return sql.SQL(query).format(col=sql.Identifier(*id_column.split(".")), crew=sql.Literal(self.crew_id))
             case _:
                 return sql.SQL("FALSE")
+
     def suppliers_predicate(self, supplier_column: str) -> sql.Composable:
         """A SQL condition true when `supplier_column` names a supplier this scope may see the batches of.
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
-from api.params import IfMatch, Paging, etag, expected_version
+from api.params import IfMatch, Paging, etag, matched_version
 from models.contract import UNIT_ID_PATTERN
 from models.monitoring import alarm_actions, alarms
 from models.monitoring.alarm_actions import AssignBody, ClearBody, CommentBody, NoteBody
@@ -27,8 +27,14 @@ Reader = Annotated[Principal, Depends(require(Scope.ALARMS_READ))]
 Actor = Annotated[Principal, Depends(require(Scope.ALARMS_WRITE))]
 
 
+def _based_on(conn: Conn, principal: Principal, alarm_id: UUID, if_match: str | None) -> int:
+    """The alarm version the change applies to: If-Match must name the current one (428 without, 412 stale)."""
+    current = alarms.get_alarm(conn, scope=principal.tenant, alarm_id=alarm_id)
+    return matched_version(if_match, current=current.version, what="alarm")
+
+
 def _tagged(alarm: Alarm, response: Response) -> Alarm:
-    response.headers["ETag"] = etag(str(alarm.version))
+    response.headers["ETag"] = etag(alarm.version)
     return alarm
 
 
@@ -57,7 +63,7 @@ def list_alarms(
 def get_alarm(alarm_id: UUID, conn: Conn, principal: Reader, page: Paging, response: Response) -> AlarmDetail:
     """One alarm with its history (who, when, what, why), oldest first; page through long histories."""
     detail = alarms.alarm_history(conn, scope=principal.tenant, alarm_id=alarm_id, page=page)
-    response.headers["ETag"] = etag(str(detail.alarm.version))
+    response.headers["ETag"] = etag(detail.alarm.version)
     return detail
 
 
@@ -68,7 +74,7 @@ def acknowledge(
     """Take an open alarm on."""
     alarm = alarm_actions.acknowledge(
         conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
-        expected_version=expected_version(if_match, what="alarm"),
+        expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()
     return _tagged(alarm, response)
@@ -81,7 +87,7 @@ def assign(
     """Hand the alarm to a crew of the unit's maintainer (a crew: to itself), or to nobody."""
     alarm = alarm_actions.assign(
         conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, crew_id=body.crew_id,
-        reason=body.reason, expected_version=expected_version(if_match, what="alarm"),
+        reason=body.reason, expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()
     return _tagged(alarm, response)
@@ -104,7 +110,7 @@ def clear(
     """Clear the alarm by hand, saying why."""
     alarm = alarm_actions.clear(
         conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
-        expected_version=expected_version(if_match, what="alarm"),
+        expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()
     return _tagged(alarm, response)

@@ -119,7 +119,7 @@ def comment(conn: Connection, *, scope: TenantScope, alarm_id: UUID, actor: str,
 def _check_crew(conn: Connection, scope: TenantScope, alarm: Alarm, crew_id: UUID) -> None:
     """NotFound unless the crew works for the unit's maintainer and the caller may hand work to it."""
     maintainer = crew_maintainer_id(conn, crew_id=crew_id)
-    if maintainer is None or maintainer != current_maintainer_id(conn, unit_id=alarm.unit_id):
+    if maintainer is None or maintainer != current_maintainer_id(conn, tenant=scope, unit_id=alarm.unit_id):
         raise NotFound("no such crew at this unit's maintainer")
     if scope.visibility is Visibility.CONTRACT and maintainer != scope.organization_id:
         raise NotFound("no such crew at this unit's maintainer")

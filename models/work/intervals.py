@@ -224,7 +224,7 @@ def override_interval(
 
 def list_decisions(conn: Connection, *, scope: TenantScope, unit_id: str, page: PageParams) -> Page[IntervalDecision]:
     """A visible unit's interval decisions, newest first."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
     query = (
         "SELECT id, unit_id, interval_code, decided_at, interval_days, previous_days, source, actor, reasons, until"
         " FROM interval_decisions WHERE unit_id = %(u)s ORDER BY decided_at DESC, id DESC"

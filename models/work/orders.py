@@ -199,7 +199,7 @@ def open_work_order_for(
     due_at: datetime | None = None,
 ) -> tuple[WorkOrderDetail, bool]:
     """The one work order answering (source, source_ref), opened and dispatched if new; True when opened now."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
     new = NewOrder(unit_id, source, source_ref, kind, urgency, title, evidence, due_at)
     opened = open_work_orders(conn, orders=[new], now=now)
     if source_ref in opened:

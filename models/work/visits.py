@@ -239,11 +239,6 @@ def complete_visit(
     advance_schedules(
         conn, unit_id=visit.unit_id, intervals=visit.intervals, done_on=completed_at.astimezone(UTC).date()
     )
-    conn.execute(
-        "UPDATE work_orders SET status = 'done', completed_at = %(at)s, version = version + 1,"
-        " updated_at = clock_timestamp() WHERE id = %(id)s AND status IN ('open', 'assigned', 'in_progress')",
-        {"id": visit.work_order_id, "at": completed_at},
-    )
     failed: list[dict[str, Any]] = [
         {"item": r.item, "text": plan.items_for(visit.intervals)[r.item].text, "value": r.value, "unit": r.unit}
         for r, o in judged
@@ -251,8 +246,14 @@ def complete_visit(
     ]
     record = {"visit_id": str(visit_id), "plan": plan.code, "plan_version": visit.plan_version,
               "intervals": visit.intervals, "items": len(judged), "failed": [f["item"] for f in failed]}  # fmt: skip
-    append_record(conn, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at, data=record, actor=actor,
-                  work_order_id=visit.work_order_id)  # fmt: skip
+    # Recorded under the crew's still-open work order, which this completion then closes.
+    append_record(conn, tenant=scope, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at,
+                  data=record, actor=actor, work_order_id=visit.work_order_id)  # fmt: skip
+    conn.execute(
+        "UPDATE work_orders SET status = 'done', completed_at = %(at)s, version = version + 1,"
+        " updated_at = clock_timestamp() WHERE id = %(id)s AND status IN ('open', 'assigned', 'in_progress')",
+        {"id": visit.work_order_id, "at": completed_at},
+    )
     if failed:
         open_work_order_for(
             conn,

@@ -75,7 +75,14 @@ def test_jobs_are_bound_to_their_settings() -> None:
     settings = Settings(telemetry_retention_days=7, unit_offline_after_seconds=90, maintenance_interval_ceiling_days=45)
     jobs = {job.name: job for job in jobs_for(settings)}
     assert set(jobs) == {
-        "retention", "presence", "alarm_event_rules", "alarm_offline", "features", "detection", "planning", "quality"
+        "retention",
+        "presence",
+        "alarm_event_rules",
+        "alarm_offline",
+        "features",
+        "detection",
+        "planning",
+        "quality",
     }
     planning_run = jobs["planning"].run
     assert isinstance(planning_run, partial)
