@@ -128,7 +128,7 @@ def _insert(conn: Connection, *, username: str, kind: CredentialKind, unit_id: s
 
 def issue_device_credential(conn: Connection, *, tenant: TenantScope, unit_id: str) -> IssuedCredential:
     """A new credential for a unit's device (NotFound for a unit the tenant does not see)."""
-    require_visible_unit(conn, scope=tenant, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     username = f"{unit_id}~{secrets.token_hex(SUFFIX_BYTES)}"
     return _insert(conn, username=username, kind=CredentialKind.DEVICE, unit_id=unit_id)
 

@@ -20,16 +20,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on `port` and we may bind it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 def run_as_prefix(system_user: str) -> list[str]:
     """The command prefix that runs a server as `system_user` when we are root (servers refuse root)."""
     if os.geteuid() != 0:

@@ -21,12 +21,26 @@ START_TIMEOUT_S = 20.0
 # Mosquitto drops QoS 1 messages silently beyond these bounds (defaults 20 in flight, 1000 queued).
 # Ingest acks a whole batch after its commit, so the in-flight window must hold a batch or more.
 MAX_INFLIGHT_MESSAGES = 2000
-# The queue is what a slow or restarting consumer may fall behind by; bytes are the real bound.
-MAX_QUEUED_MESSAGES = 5_000_000
-MAX_QUEUED_BYTES = 2 * 1024**3
+# The at-least-once promise holds while ingest is away for less than its session's queue bound, and the
+# bound is what a forgotten session (a subscriber that never returns) may cost: every autosave rewrites the
+# whole store, so an unbounded queue means an ever larger file rewritten every few seconds.
+# Mosquitto holds queues in memory, so the bound is also RAM. The promise, stated: an ingest outage of
+# PROMISED_OUTAGE_S while PROMISED_INFLOW_* arrives (2,000 units each sending one 20-sample message every
+# 10 s) loses nothing; tests/stack/test_config.py checks the bounds hold it. Beyond, new messages for the
+# session are dropped (liftbrain_broker_dropped_messages) and a larger fleet needs a broker with disk queues.
+PROMISED_OUTAGE_S = 30 * 60
+PROMISED_INFLOW_MESSAGES_S = 200
+PROMISED_INFLOW_BYTES_S = PROMISED_INFLOW_MESSAGES_S * 2_500
+MAX_QUEUED_MESSAGES = 500_000
+MAX_QUEUED_BYTES = 1024**3
+# A persistent session nobody resumes for this long is forgotten (its queue freed). Longer than any outage
+# we promise to survive, short enough that a retired consumer does not weigh on the broker for weeks.
+SESSION_EXPIRY = "2d"
 # Sessions and queues reach disk only at autosave points and on a clean exit: a kill -9 of the broker
 # loses what it acknowledged since the last save. 5 s bounds that window at a modest write cost.
 AUTOSAVE_INTERVAL_S = 5
+# $SYS statistics (stored messages and bytes, dropped publishes) every 10 s: ingest turns them into metrics.
+SYS_INTERVAL_S = 10
 # Devices on old TLS stacks are not worth a downgrade: TLS 1.2 is what every current MQTT client speaks.
 MIN_TLS_VERSION = "tlsv1.2"
 # A packet carries one message: the largest payload ingest accepts by default fits with room for headers.
@@ -92,7 +106,8 @@ def mosquitto_config(
             f"max_queued_messages {MAX_QUEUED_MESSAGES}",
             f"max_queued_bytes {MAX_QUEUED_BYTES}",
             f"max_packet_size {MAX_PACKET_BYTES}",
-            "persistent_client_expiration 14d",
+            f"persistent_client_expiration {SESSION_EXPIRY}",
+            f"sys_interval {SYS_INTERVAL_S}",
             "set_tcp_nodelay true",
             "log_dest stderr",
             "log_type error",
@@ -159,6 +174,10 @@ class LocalMosquitto:
         if self.auth_dir is not None:
             (self.auth_dir / PID_FILE).write_text(f"{process.pid}\n")
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S, is_alive=lambda: process.poll() is None)
+
+    def alive(self) -> bool:
+        """True while the broker this object started runs."""
+        return self._process is not None and self._process.poll() is None
 
     def stop(self, *, timeout: float = 15.0) -> None:
         """Stop the broker cleanly (it writes its persistence file on the way out)."""
