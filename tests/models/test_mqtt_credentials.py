@@ -32,7 +32,7 @@ def tenant_of(conn: Connection, fleet: Fleet, role: Role, *, other_side: bool = 
     key = (fleet.other_keys if other_side else fleet.keys)[role]
     resolved = api_keys.resolve_key(conn, secret=key)
     assert resolved is not None
-    return resolved.scope
+    return resolved.tenant
 
 
 def test_the_hash_is_mosquittos_pbkdf2_sha512() -> None:
