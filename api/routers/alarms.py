@@ -27,8 +27,14 @@ Reader = Annotated[Principal, Depends(require(Scope.ALARMS_READ))]
 Actor = Annotated[Principal, Depends(require(Scope.ALARMS_WRITE))]
 
 
-def _based_on(conn: Conn, principal: Principal, alarm_id: UUID, if_match: str | None) -> int:
-    """The alarm version the change applies to: If-Match must name the current one (428 without, 412 stale)."""
+def _based_on(conn: Conn, principal: Principal, alarm_id: UUID, if_match: str | None) -> int | None:
+    """The alarm version an action applies to when If-Match names one (412 when stale); None without it.
+
+    Unlike a PATCH, an action is a state transition the alarm checks for itself (409 from the wrong state),
+    so a crew acting from a stale screen cannot overwrite anything by omitting the header.
+    """
+    if if_match is None:
+        return None
     current = alarms.get_alarm(conn, scope=principal.tenant, alarm_id=alarm_id)
     return matched_version(if_match, current=current.version, what="alarm")
 
