@@ -23,11 +23,10 @@ from uuid import UUID
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
 
 from api.deps import POOL_TIMEOUT_S
 from models import api_keys
-from models.db import Connection
+from models.db import Pool
 from models.errors import Forbidden, Unauthorized
 from models.tenancy import Role, TenantScope
 
@@ -177,7 +176,7 @@ class KeyCache:
                 return None
             return entry[1]
 
-    def resolve(self, pool: ConnectionPool[Connection], secret: str) -> Principal:
+    def resolve(self, pool: Pool, secret: str) -> Principal:
         """The principal behind `secret`, from the cache or the database; Unauthorized when none is active."""
         found = self.cached(secret)
         if found is not None:

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg_pool import PoolTimeout
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from models.db import PoolTimeout
 from models.errors import DomainError, ServiceUnavailable
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "error_response", "install_error_handlers"]

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from anyio import to_thread
-from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import KeyCache, Principal, key_secret
 from api.errors import POOL_RETRY_AFTER_S, error_response
-from models.db import Connection
+from models.db import Pool, PoolTimeout
 from models.errors import DomainError, ServiceUnavailable, TooManyRequests
 
 __all__ = ["PUBLIC_PATHS", "Gate", "Limits", "RateLimiter"]
@@ -115,7 +114,7 @@ class Gate:
             raise ServiceUnavailable("the API is at capacity; retry shortly", retry_after=BUSY_RETRY_AFTER_S)
         self.in_flight += 1
 
-    async def _lookup(self, pool: ConnectionPool[Connection], secret: str) -> Principal:
+    async def _lookup(self, pool: Pool, secret: str) -> Principal:
         try:
             return await to_thread.run_sync(self.keys.resolve, pool, secret)
         except PoolTimeout as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-__all__ = ["DATA_REFUSED", "Connection", "DatabaseError", "Pool", "connect", "open_pool", "ping"]
+__all__ = ["DATA_REFUSED", "Connection", "DatabaseError", "Pool", "PoolTimeout", "connect", "open_pool", "ping"]
 
 Connection = psycopg.Connection[dict[str, object]]
 Pool = ConnectionPool[Connection]

@@ -110,6 +110,11 @@ FLEET_T0 = datetime(2024, 1, 1, tzinfo=UTC)
 PLATFORM = TenantScope.internal()
 
 
+def fleet_roles() -> tuple[Role, ...]:
+    """The roles `fleet` seeds a key for on each side (suppliers and regulators get theirs in their own tests)."""
+    return (Role.ADMIN, Role.MANUFACTURER, Role.MAINTAINER, Role.CREW, Role.DEVICE)
+
+
 @dataclass
 class Fleet:
     """What `fleet` seeded: unit A1 is Acme's, maintained by Mx with crew X1 on work order wo_a1; B1 is Borealis',

@@ -59,27 +59,29 @@ def seed_brakes(conn: Connection, fleet: Fleet) -> QualityFleet:
     for number in range(1, 11):
         unit_id = f"U{number:02d}"
         units.create_unit(
-            conn, unit_id=unit_id, serial=f"SN-{unit_id}", registration_code=f"R-{unit_id}",
+            conn, tenant=scope, unit_id=unit_id, serial=f"SN-{unit_id}", registration_code=f"R-{unit_id}",
             model_id=fleet.ids["model_a"], site_id=fleet.ids["site_a"], floors=10,
         )  # fmt: skip
-        contracts.create_contract(conn, unit_id=unit_id, maintainer_id=fleet.ids["maint_org_a"], starts_on=T0.date())
+        contracts.create_contract(
+            conn, tenant=scope, unit_id=unit_id, maintainer_id=fleet.ids["maint_org_a"], starts_on=T0.date()
+        )
         lot = "BAD" if number <= 4 else "GOOD"
         part = components.create_component(
             conn, serial=f"BR-{unit_id}", component_type="brake", batch_id=seeded.batches[lot]
         )
-        units.install_component(conn, unit_id=unit_id, position="brake", component_id=part.id, at=T0)
+        units.install_component(conn, tenant=scope, unit_id=unit_id, position="brake", component_id=part.id, at=T0)
         for hours, kind in ((FAILURES.get(unit_id), "corrective"), (PREVENTIVE.get(unit_id), "preventive")):
             if hours is None:
                 continue
             components.create_component(conn, serial=f"SP-{unit_id}", component_type="brake", batch_id=None)
             order = work_orders.create_work_order(
-                conn, scope=scope, order=work_orders.WorkOrderCreate(unit_id=unit_id, kind=kind, title="brake swap")
+                conn, tenant=scope, order=work_orders.WorkOrderCreate(unit_id=unit_id, kind=kind, title="brake swap")
             )
             swap = part_replacements.PartReplacement(
                 position="brake", installed_serial=f"SP-{unit_id}", occurred_at=T0 + timedelta(hours=hours),
                 work_order_id=order.id,
             )  # fmt: skip
-            part_replacements.replace_part(conn, scope=scope, unit_id=unit_id, replacement=swap, actor="test")
+            part_replacements.replace_part(conn, tenant=scope, unit_id=unit_id, replacement=swap, actor="test")
     conn.execute(
         "INSERT INTO telemetry (unit_id, time, received_at, trip_count, door_cycles)"
         " SELECT u.id, t, t, (extract(epoch FROM t - %(t0)s) / 360)::bigint,"

@@ -15,10 +15,10 @@ from models.db import Connection
 from models.monitoring.alarms import Alarm, Severity, raise_alarm
 from models.tenancy import Role
 from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.conftest import Fleet, fleet_roles
 
 ANON = "anonymous"
-CALLERS: tuple[str, ...] = (ANON, Role.ADMIN, Role.MANUFACTURER, Role.MAINTAINER, Role.CREW, Role.DEVICE)
+CALLERS: tuple[str, ...] = (ANON, *fleet_roles())
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 # Expected statuses in CALLERS order: anonymous, admin, manufacturer, maintainer, crew, device.

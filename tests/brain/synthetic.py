@@ -53,10 +53,10 @@ def unit_rows(
 
 def load_units(conn: Connection, units: dict[str, list[tuple[Any, ...]]]) -> None:
     """Register the units, write their telemetry and mark them seen at their last sample (as ingest does)."""
-    register_units(conn, set(units))
+    register_units(conn, ids=set(units))
     for rows in units.values():
-        copy_telemetry(conn, rows)
-    touch_last_seen(conn, {unit: rows[-1][1] for unit, rows in units.items() if rows})
+        copy_telemetry(conn, rows=rows)
+    touch_last_seen(conn, seen={unit: rows[-1][1] for unit, rows in units.items() if rows})
 
 
 def window_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:

@@ -121,10 +121,12 @@ def test_inspection_mode_suppresses_door_faults_but_not_entrapment(conn: Connect
 def test_a_work_order_in_progress_suppresses_door_faults(conn: Connection, fleet: Fleet) -> None:
     work_orders.update_work_order(
         conn,
-        scope=TenantScope.internal(),
+        tenant=TenantScope.internal(),
         work_order_id=fleet.ids["wo_a"],
         changes=work_orders.WorkOrderUpdate(status="in_progress"),
-        expected_version=None,
+        expected_version=work_orders.get_work_order(
+            conn, tenant=TenantScope.internal(), work_order_id=fleet.ids["wo_a"]
+        ).version,
     )
     _event(conn, "door_open_fault", at=T0, unit=fleet.unit_a1)
     _event(conn, "door_open_fault", at=T0, unit=fleet.unit_b1)

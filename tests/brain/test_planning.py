@@ -57,7 +57,7 @@ def _crew_scope(conn: Connection, fleet: Fleet, crew_id: UUID) -> TenantScope:
                                         organization_id=fleet.ids["maint_org_a"], crew_id=crew_id)  # fmt: skip
     resolved = api_keys.resolve_key(conn, secret=secret)
     assert resolved is not None
-    return resolved.scope
+    return resolved.tenant
 
 
 def test_each_due_visit_gets_one_visit_and_one_work_order_however_often_the_job_runs(
@@ -138,8 +138,8 @@ def test_dispatch_prefers_the_units_region_then_workload_and_a_decline_reassigns
     conn: Connection, fleet: Fleet
 ) -> None:
     maintainer = fleet.ids["maint_org_a"]
-    east = crews.create_crew(conn, scope=INTERNAL, maintainer_id=maintainer, name="east").id
-    west = crews.create_crew(conn, scope=INTERNAL, maintainer_id=maintainer, name="west").id
+    east = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=maintainer, name="east").id
+    west = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=maintainer, name="west").id
     for crew_id in (east, west):
         set_crew_region(conn, scope=INTERNAL, crew_id=crew_id, region="Shanghai")  # A1's site is in Shanghai
     conn.execute("UPDATE work_orders SET crew_id = %s WHERE id = %s", (east, fleet.ids["wo_a"]))  # east is busy

@@ -174,10 +174,10 @@ def test_critical_alarms_are_never_suppressed(conn: Connection, unit: str) -> No
 def test_a_work_order_in_progress_downgrades(conn: Connection, fleet: Fleet) -> None:
     work_orders.update_work_order(
         conn,
-        scope=ALL,
+        tenant=ALL,
         work_order_id=fleet.ids["wo_a"],
         changes=work_orders.WorkOrderUpdate(status="in_progress"),
-        expected_version=None,
+        expected_version=work_orders.get_work_order(conn, tenant=ALL, work_order_id=fleet.ids["wo_a"]).version,
     )
     alarm_id = _raise(conn, "motor_runtime_limiter", unit=fleet.unit_a1, component="traction_machine")
     alarm = get_alarm(conn, scope=ALL, alarm_id=alarm_id)
