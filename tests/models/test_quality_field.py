@@ -57,8 +57,9 @@ def test_overdue_units_are_those_in_service_without_recent_statutory_work(
         lifecycle.append_record(
             conn, tenant=ALL, unit_id=unit_id, kind="installation", occurred_at=MARCH, data={}, actor="t"
         )
-    lifecycle.append_record(conn, tenant=ALL, unit_id="A1", kind="maintenance", occurred_at=MARCH + timedelta(days=25), data={},
-                            actor="t")  # fmt: skip
+    lifecycle.append_record(
+        conn, tenant=ALL, unit_id="A1", kind="maintenance", occurred_at=MARCH + timedelta(days=25), data={}, actor="t"
+    )
     lifecycle.append_record(conn, tenant=ALL, unit_id="A1", kind="inspection", occurred_at=MARCH, data={}, actor="t")
     overdue = field.overdue_units(conn, scope=ALL, now=APRIL, page=PAGE).items
     assert [(u.unit_id, u.maintenance_overdue, u.inspection_overdue) for u in overdue] == [("B1", True, True)]
