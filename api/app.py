@@ -9,6 +9,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
+from api.console import install_console
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, RequestMetrics
 from api.routers import ROUTERS
@@ -50,4 +51,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router)
+    install_console(app)
     return app

@@ -18,10 +18,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.deps import Conn
 from models import api_keys
+from models.db import Connection
 from models.errors import Forbidden, Unauthorized
 from models.tenancy import Role, TenantScope
 
-__all__ = ["ROLE_SCOPES", "Principal", "Scope", "require"]
+__all__ = ["ROLE_SCOPES", "Principal", "Scope", "principal_for_key", "require"]
 
 # Generated keys are ~50 characters; anything much longer is not a key and is not worth a lookup.
 MAX_KEY_LENGTH = 256
@@ -91,6 +92,11 @@ class Principal:
         """What the caller's role may do."""
         return ROLE_SCOPES[self.role]
 
+    def ensure(self, scope: Scope) -> None:
+        """Raise Forbidden unless the caller's role grants `scope`."""
+        if scope not in self.scopes:
+            raise Forbidden(f"a {self.role} key may not do this (needs {scope})")
+
     @property
     def actor(self) -> str:
         """How the caller is named in lifecycle records."""
@@ -110,6 +116,11 @@ def authenticate(
     secret = bearer.credentials if bearer is not None else header
     if not secret:
         raise Unauthorized("an API key is required: send `Authorization: Bearer <key>`")
+    return principal_for_key(conn, secret)
+
+
+def principal_for_key(conn: Connection, secret: str) -> Principal:
+    """The caller an API key names, or 401: the one path from a key to a Principal (API requests and console)."""
     if len(secret) > MAX_KEY_LENGTH or not secret.isascii() or not secret.isprintable():
         raise Unauthorized("invalid API key")
     key = api_keys.resolve_key(conn, secret=secret)
@@ -124,8 +135,7 @@ def require(scope: Scope) -> Callable[[Principal], Principal]:
     """A dependency that authenticates the caller and checks its role grants `scope` (else 403)."""
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if scope not in principal.scopes:
-            raise Forbidden(f"a {principal.role} key may not do this (needs {scope})")
+        principal.ensure(scope)
         return principal
 
     return check

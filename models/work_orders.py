@@ -36,6 +36,7 @@ __all__ = [
     "list_work_orders",
     "require_unit_work_order",
     "update_work_order",
+    "work_queue",
 ]
 
 _COLUMNS = (
@@ -227,3 +228,17 @@ def update_work_order(
     if row is None:
         raise PreconditionFailed("the work order changed concurrently; fetch it again")
     return WorkOrder.model_validate(row)
+
+
+# Still to be done: what a crew's queue holds.
+ACTIVE_STATUSES = (S.OPEN, S.ASSIGNED, S.IN_PROGRESS)
+
+
+def work_queue(conn: Connection, *, scope: TenantScope, page: PageParams) -> Page[WorkOrder]:
+    """Active work orders the scope may see, most urgent first: priority, then due date, then age."""
+    query = sql.SQL(
+        f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND status = ANY(%(active)s)"
+        " ORDER BY priority, due_at NULLS LAST, created_at, id"
+    ).format(_visible(scope))
+    active = [str(status) for status in ACTIVE_STATUSES]
+    return fetch_page(conn, query, {"active": active}, model=WorkOrder, page=page)
