@@ -15,10 +15,12 @@ from markupsafe import Markup, escape
 __all__ = ["Marker", "Series", "line_chart"]
 
 # The drawing's own coordinates; CSS scales it to the page (a phone gets the same chart, smaller).
-WIDTH, HEIGHT = 640, 180
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 10, 24
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 70, 10, 12, 30
 # Line colours in order, each with at least 3:1 contrast on white (WCAG non-text contrast).
 COLOURS = ("#1f5fa8", "#b3471d", "#2d7d32", "#6a3d9a")
+# A spread below this (relative) is a flat line, not a signal to stretch across the whole height.
+FLAT = 1e-6
 # Markers beyond this many are summarised in the caption: a fault storm must not make the SVG huge.
 MAX_MARKERS = 200
 
@@ -78,8 +80,9 @@ def line_chart(
     if not values or until <= since:
         return Markup('<p class="empty">{}: no data in this window.</p>').format(label)
     low, high = min(values), max(values)
-    if high == low:
-        low, high = low - 1, high + 1
+    if high - low < FLAT * max(1.0, abs(high)):  # a flat line (float32 noise included) sits mid-chart
+        pad = max(abs(high) * 0.1, FLAT)
+        low, high = low - pad, high + pad
     span = (until - since).total_seconds()
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -91,8 +94,8 @@ def line_chart(
     tick = Markup('<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>')
     parts = [
         Markup('<rect class="frame" x="{}" y="{}" width="{}" height="{}"/>').format(LEFT, TOP, plot_w, plot_h),
-        tick.format(LEFT - 4, TOP + 8, _fmt(high)),
-        tick.format(LEFT - 4, TOP + plot_h, _fmt(low)),
+        tick.format(LEFT - 6, TOP + 14, _fmt(high)),
+        tick.format(LEFT - 6, TOP + plot_h, _fmt(low)),
         Markup('<text class="tick" x="{}" y="{}">{}</text>').format(LEFT, HEIGHT - 6, _stamp(since)),
         tick.format(WIDTH - RIGHT, HEIGHT - 6, _stamp(until)),
     ]
@@ -112,7 +115,9 @@ def line_chart(
             )
         legend.append(Markup('<span class="key"><span class="swatch s{}"></span>{}</span>').format(i, line.label))
     shown = len(markers) if len(markers) <= MAX_MARKERS else f"{MAX_MARKERS} of {len(markers)}"
-    caption = Markup("{} ({}; {} event markers)").format(label, Markup(" ").join(legend), shown)
+    caption = Markup("<strong>{}</strong> {} <span class=\"hint\">· {} events marked</span>").format(
+        label, Markup(" ").join(legend), shown
+    )
     return Markup(
         '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-label="{aria}">{body}</svg>'
         "<figcaption>{caption}</figcaption></figure>"
