@@ -115,7 +115,7 @@ def line_chart(
             )
         legend.append(Markup('<span class="key"><span class="swatch s{}"></span>{}</span>').format(i, line.label))
     shown = len(markers) if len(markers) <= MAX_MARKERS else f"{MAX_MARKERS} of {len(markers)}"
-    caption = Markup("<strong>{}</strong> {} <span class=\"hint\">· {} events marked</span>").format(
+    caption = Markup('<strong>{}</strong> {} <span class="hint">· {} events marked</span>').format(
         label, Markup(" ").join(legend), shown
     )
     return Markup(
