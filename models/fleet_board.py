@@ -48,8 +48,8 @@ class BoardUnit(BaseModel):
     city: str | None
     building: str | None
     model_name: str | None
-    maintainer_name: str | None = None
-    open_work_orders: int = 0
+    maintainer_name: str | None
+    open_work_orders: int
 
 
 class BoardSummary(BaseModel):
@@ -63,11 +63,10 @@ class BoardSummary(BaseModel):
 
 
 class Facet(BaseModel):
-    """One filter choice and how many of the caller's units it covers."""
+    """One filter choice that covers some of the caller's units."""
 
     id: UUID
     name: str
-    units: int
 
 
 class FleetBoard(BaseModel):
@@ -94,8 +93,7 @@ def _current_contracts(scope: TenantScope) -> sql.Composed:
 def _where(scope: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed, dict[str, Any]]:
     """The filter over `units u LEFT JOIN sites s`, and its parameters."""
     where = sql.SQL(
-        "{visible} AND (%(search)s::text IS NULL OR u.id ILIKE %(search)s OR u.serial ILIKE %(search)s"
-        " OR s.name ILIKE %(search)s OR s.city ILIKE %(search)s)"
+        "{visible} AND (%(search)s::text IS NULL OR concat_ws(' ', u.id, u.serial, s.name, s.city) ILIKE %(search)s)"
         " AND (%(site)s::uuid IS NULL OR u.site_id = %(site)s) AND (%(model)s::uuid IS NULL OR u.model_id = %(model)s)"
         " AND (%(online)s::boolean IS NULL OR u.online = %(online)s)"
         " AND (%(status)s::text IS NULL OR u.status = %(status)s)"
@@ -131,30 +129,35 @@ def _summary(conn: Connection, where: sql.Composed, params: dict[str, Any], open
     return BoardSummary.model_validate(conn.execute(query, params).fetchone())
 
 
-def _annotate(conn: Connection, scope: TenantScope, rows: list[BoardUnit], active: list[str]) -> list[BoardUnit]:
-    """Fill in maintainer and open work for one page of units (one query for the page, not one per unit)."""
-    if not rows:
-        return rows
+class _Ref(BaseModel):
+    id: str
+
+
+def _rows(conn: Connection, scope: TenantScope, ids: list[str], active: list[str]) -> list[BoardUnit]:
+    """The board rows of one page of unit ids, in that order (one query for the page, not one per unit)."""
+    if not ids:
+        return []
     query = sql.SQL(
-        "SELECT u.id, (SELECT o.name FROM {contracts} AS c JOIN organizations o ON o.id = c.maintainer_id"
+        "SELECT u.id, u.serial, u.status, u.online, u.last_seen, u.site_id, s.name AS site_name, s.city, u.building,"
+        " m.name AS model_name, (SELECT o.name FROM {contracts} AS c JOIN organizations o ON o.id = c.maintainer_id"
         " WHERE c.unit_id = u.id ORDER BY c.starts_on DESC LIMIT 1) AS maintainer_name,"
         " (SELECT count(*) FROM ({open_work}) AS w WHERE w.unit_id = u.id) AS open_work_orders"
-        " FROM unnest(%(ids)s::text[]) AS u (id)"
+        " FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS p (id, n) JOIN units u ON u.id = p.id"
+        " LEFT JOIN sites s ON s.id = u.site_id LEFT JOIN unit_models m ON m.id = u.model_id ORDER BY p.n"
     ).format(contracts=_current_contracts(scope), open_work=_open_work(scope))
-    params = {"active": active, "ids": [row.id for row in rows]}
-    found = {str(r["id"]): r for r in conn.execute(query, params).fetchall()}
-    return [row.model_copy(update={k: v for k, v in found[row.id].items() if k != "id"}) for row in rows]
+    rows = conn.execute(query, {"active": active, "ids": ids}).fetchall()
+    return [BoardUnit.model_validate(row) for row in rows]
 
 
 def _facets(conn: Connection, scope: TenantScope) -> tuple[list[Facet], list[Facet]]:
+    """The models and maintainers of the scope's units (an existence probe each: no count over the fleet)."""
     models = sql.SQL(
-        "SELECT m.id, m.name, count(*) AS units FROM units u JOIN unit_models m ON m.id = u.model_id"
-        " WHERE {visible} GROUP BY m.id, m.name ORDER BY m.name, m.id LIMIT {limit}"
+        "SELECT m.id, m.name FROM unit_models m WHERE EXISTS (SELECT 1 FROM units u WHERE u.model_id = m.id AND"
+        " {visible}) ORDER BY m.name, m.id LIMIT {limit}"
     ).format(visible=scope.units_predicate("u.id"), limit=sql.Literal(FACET_LIMIT))
     maintainers = sql.SQL(
-        "SELECT o.id, o.name, count(DISTINCT c.unit_id) AS units FROM {contracts} AS c"
-        " JOIN organizations o ON o.id = c.maintainer_id WHERE {visible}"
-        " GROUP BY o.id, o.name ORDER BY o.name, o.id LIMIT {limit}"
+        "SELECT o.id, o.name FROM organizations o WHERE EXISTS (SELECT 1 FROM {contracts} AS c"
+        " WHERE c.maintainer_id = o.id AND {visible}) ORDER BY o.name, o.id LIMIT {limit}"
     ).format(
         visible=scope.units_predicate("c.unit_id"), contracts=_current_contracts(scope), limit=sql.Literal(FACET_LIMIT)
     )
@@ -164,22 +167,27 @@ def _facets(conn: Connection, scope: TenantScope) -> tuple[list[Facet], list[Fac
     )
 
 
-def fleet_board(conn: Connection, *, scope: TenantScope, page: PageParams, board_filter: BoardFilter) -> FleetBoard:
-    """One page of the scope's units matching the filter (offline first, then by id), the counts, the choices."""
+def fleet_board(
+    conn: Connection, *, scope: TenantScope, page: PageParams, board_filter: BoardFilter, facets: bool = True
+) -> FleetBoard:
+    """One page of the scope's units matching the filter (offline first, then by id), the counts, and (unless
+    `facets` is false, as for a live refresh that redraws only the table) the filter choices."""
     where, params = _where(scope, board_filter)
     params["active"] = [str(status) for status in ACTIVE_STATUSES]
-    units = fetch_page(
+    # Sort and page the narrow (online, id) pairs; only the page's rows are then joined and annotated.
+    ids = fetch_page(
         conn,
         sql.SQL(
-            "SELECT u.id, u.serial, u.status, u.online, u.last_seen, u.site_id, s.name AS site_name, s.city,"
-            " u.building, m.name AS model_name FROM units u LEFT JOIN sites s ON s.id = u.site_id"
-            " LEFT JOIN unit_models m ON m.id = u.model_id WHERE {} ORDER BY u.online, u.id"
+            # Unit ids are ASCII: byte order is their order, and much cheaper to sort than a locale's.
+            "SELECT u.id FROM units u LEFT JOIN sites s ON s.id = u.site_id WHERE {}"
+            ' ORDER BY u.online, u.id COLLATE "C"'
         ).format(where),
         params,
-        model=BoardUnit,
+        model=_Ref,
         page=page,
     )
-    units.items = _annotate(conn, scope, units.items, params["active"])
-    models, maintainers = _facets(conn, scope)
+    rows = _rows(conn, scope, [ref.id for ref in ids.items], params["active"])
+    units = Page[BoardUnit](items=rows, limit=ids.limit, offset=ids.offset, next_offset=ids.next_offset)
+    models, maintainers = _facets(conn, scope) if facets else ([], [])
     summary = _summary(conn, where, params, _open_work(scope))
     return FleetBoard(summary=summary, units=units, models=models, maintainers=maintainers)

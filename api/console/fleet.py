@@ -65,8 +65,13 @@ def board(
         online=PRESENCE.get(presence),
         status=UnitStatus(status) if status else None,
     )
+    fragment = is_fragment_request(request)
     result = fleet_board(
-        conn, scope=user.principal.tenant, page=PageParams(limit=PAGE_SIZE, offset=offset), board_filter=board_filter
+        conn,
+        scope=user.principal.tenant,
+        page=PageParams(limit=PAGE_SIZE, offset=offset),
+        board_filter=board_filter,
+        facets=not fragment,  # the live refresh redraws the board, not the filter form
     )
     context = {
         "user": user,
@@ -84,4 +89,4 @@ def board(
         "refresh_s": REFRESH_S,
         "updated": datetime.now(UTC),
     }
-    return page(request, "_board.html" if is_fragment_request(request) else "fleet.html", context)
+    return page(request, "_board.html" if fragment else "fleet.html", context)
