@@ -19,12 +19,13 @@ from api.auth import Scope
 from api.console.pages import PREFIX, page, redirect
 from api.console.session import ConsoleUser, console_user, verified_form
 from api.deps import Conn
-from models import lifecycle, part_replacements, traceability, units, work_orders
+from models import crews, lifecycle, part_replacements, traceability, units, work_orders
 from models.db import Connection
 from models.errors import BadRequest
 from models.lifecycle import LifecycleKind
 from models.part_replacements import PartReplacement
 from models.queries import MAX_OFFSET, PageParams
+from models.tenancy import Visibility
 from models.types import LongText
 from models.work_orders import WorkOrderKind, WorkOrderStatus, WorkOrderUpdate
 
@@ -36,6 +37,10 @@ Version = Annotated[int, Form(ge=1)]
 PAGE_SIZE = 25
 # Build positions offered for a part swap: a unit has about ten.
 BUILD_LIMIT = 100
+# Crews offered when assigning: a maintainer has a handful.
+CREW_LIMIT = 200
+# Statuses in which the crew can still be chosen (once work started, it stays with its crew).
+ASSIGNABLE = frozenset({WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED})
 # The checks every visit records (ticked or not), kept on the unit's chain with the notes.
 CHECKLIST: dict[str, str] = {
     "safety_circuits": "Safety circuits and emergency stop tested",
@@ -69,16 +74,37 @@ def detail(request: Request, work_order_id: UUID, user: Reader, conn: Conn) -> H
     order = work_orders.get_work_order(conn, scope=scope, work_order_id=work_order_id)
     unit = units.get_unit(conn, scope=scope, unit_id=order.unit_id)
     build = traceability.current_build(conn, scope=scope, unit_id=order.unit_id, page=PageParams(limit=BUILD_LIMIT))
+    # Planning (who does the work) is the maintainer's, not a crew's: the same rule update_work_order applies.
+    may_assign = user.may(Scope.WORK_ORDERS_UPDATE) and scope.visibility is not Visibility.CREW
+    teams = crews.list_crews(conn, scope=scope, page=PageParams(limit=CREW_LIMIT)).items if may_assign else []
     context = {
         "user": user,
         "order": order,
         "unit": unit,
         "build": build.items,
         "checklist": CHECKLIST,
+        "crews": [crew for crew in teams if crew.maintainer_id == order.maintainer_id],
+        "may_assign": may_assign and order.status in ASSIGNABLE,
         "may_update": user.may(Scope.WORK_ORDERS_UPDATE),
         "may_complete": user.may(Scope.WORK_ORDERS_UPDATE) and user.may(Scope.LIFECYCLE_WRITE),
     }
     return page(request, "work_order.html", context)
+
+
+@router.post("/work-orders/{work_order_id}/assign")
+def assign(
+    work_order_id: UUID, user: Updater, conn: Conn, version: Version, crew_id: Annotated[UUID, Form()]
+) -> Response:
+    """Give the work order to one of its maintainer's crews."""
+    work_orders.update_work_order(
+        conn,
+        scope=user.principal.tenant,
+        work_order_id=work_order_id,
+        changes=WorkOrderUpdate(crew_id=crew_id),
+        expected_version=version,
+    )
+    conn.commit()  # before the redirect, so the page it loads shows the change
+    return redirect(f"{PREFIX}/work-orders/{work_order_id}")
 
 
 def _move(conn: Connection, user: ConsoleUser, work_order_id: UUID, status: WorkOrderStatus, version: int) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from models import api_keys
+from models import api_keys, crews
 from models.db import Connection
-from models.tenancy import Role
+from models.tenancy import Role, TenantScope
 from tests.api.console.conftest import csrf_token, sign_in
 from tests.conftest import Fleet
 
@@ -184,6 +184,29 @@ def test_crew_starts_and_completes_its_work_order_with_a_part_swap(
     ).fetchone()
     assert build is not None
     assert build["serial"] == "BR-2"
+
+
+def test_maintainer_assigns_a_crew_and_a_crew_may_not(
+    client: TestClient, conn: Connection, console_fleet: Fleet
+) -> None:
+    night = crews.create_crew(
+        conn, scope=TenantScope.internal(), maintainer_id=console_fleet.ids["maint_org_a"], name="night crew"
+    )
+    conn.commit()
+    order = console_fleet.ids["wo_a"]
+    sign_in(client, console_fleet.keys[Role.CREW])
+    assert "Assign crew" not in client.get(f"/console/work-orders/{order}").text
+    sign_in(client, console_fleet.keys[Role.MAINTAINER])
+    page = client.get(f"/console/work-orders/{order}").text
+    assert "night crew" in page
+    assert "b crew" not in page  # another maintainer's crew is never offered
+    form = {"csrf_token": csrf_token(page), "version": "2", "crew_id": str(night.id)}
+    assert client.post(f"/console/work-orders/{order}/assign", data=form).status_code == 200
+    row = conn.execute("SELECT crew_id FROM work_orders WHERE id = %s", (order,)).fetchone()
+    assert row is not None
+    assert row["crew_id"] == night.id
+    stale = client.post(f"/console/work-orders/{order}/assign", data=form)
+    assert stale.status_code == 412  # version 2 is gone: someone changed it meanwhile
 
 
 def test_a_failed_completion_leaves_nothing_behind(client: TestClient, conn: Connection, console_fleet: Fleet) -> None:
