@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +15,8 @@ from models import components, units
 from models.db import Connection
 from tests.conftest import FLEET_T0, Fleet, seed_fleet
 
+# Where the browser tests saved their screenshots (set by their fixture, printed at the end of the run).
+SCREENSHOTS = pytest.StashKey[Path]()
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 # Minutes of telemetry seeded on A1, ending now: enough for a line in every chart.
 TELEMETRY_MINUTES = 30
@@ -62,3 +65,10 @@ def console_fleet(conn: Connection) -> Fleet:
     fleet = seed_console(conn)
     conn.commit()
     return fleet
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Name the screenshot folder, when the browser tests ran."""
+    folder = config.stash.get(SCREENSHOTS, None)
+    if folder is not None:
+        terminalreporter.write_line(f"console screenshots: {folder}")

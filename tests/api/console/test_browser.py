@@ -6,23 +6,25 @@ context (its own cookies). Screenshots go to a temporary folder named at the end
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from api.app import create_app
 from models.db import Connection
 from models.settings import Settings
 from models.tenancy import Role
 from stack.mosquitto import LocalMosquitto
+from tests.api.console.conftest import SCREENSHOTS
 from tests.conftest import Fleet
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,13 +36,11 @@ SERVER_START_S = 20
 
 
 @pytest.fixture(scope="session")
-def screenshots(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A folder for the run's screenshots, kept and named at the end so a person can look at them."""
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """A folder for the run's screenshots, kept and named in the run's summary so a person can look at them."""
     folder = Path(tempfile.mkdtemp(prefix="liftbrain-console-screens-"))
-    yield folder
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"console screenshots: {folder}")
+    request.config.stash[SCREENSHOTS] = folder
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -74,15 +74,28 @@ def base_url(database_url: str, mosquitto: LocalMosquitto, console_fleet: Fleet)
     sock.close()
 
 
-def _sign_in(browser: Browser, base_url: str, key: str, viewport: dict[str, int]) -> Page:
-    """A new browser context signed in through the form, by keyboard: type the key, press Enter."""
-    page = browser.new_context(viewport=viewport, base_url=base_url).new_page()  # type: ignore[arg-type]
-    page.goto("/console/sign-in")
-    expect(page.get_by_label("API key")).to_be_focused()
-    page.keyboard.type(key)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
-    return page
+@pytest.fixture
+def sign_in(browser: Browser, base_url: str) -> Iterator[Callable[[str, dict[str, int]], Page]]:
+    """Sign in through the form by keyboard (type the key, press Enter) in a fresh context, closed afterwards."""
+    contexts: list[BrowserContext] = []
+
+    def signed_in(key: str, viewport: dict[str, int]) -> Page:
+        context = browser.new_context(viewport=viewport, base_url=base_url)  # type: ignore[arg-type]
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/console/sign-in")
+        expect(page.get_by_label("API key")).to_be_focused()
+        page.keyboard.type(key)
+        page.keyboard.press("Enter")
+        expect(page).not_to_have_url(re.compile(r"/sign-in$"))  # signed in and sent home
+        return page
+
+    yield signed_in
+    for context in contexts:
+        context.close()
+
+
+SignIn = Callable[[str, dict[str, int]], Page]
 
 
 @pytest.mark.parametrize(
@@ -90,9 +103,9 @@ def _sign_in(browser: Browser, base_url: str, key: str, viewport: dict[str, int]
     [(Role.ADMIN, "Fleet"), (Role.MANUFACTURER, "Fleet"), (Role.MAINTAINER, "Fleet"), (Role.CREW, "Work orders")],
 )
 def test_each_role_signs_in_and_walks_the_pages(
-    browser: Browser, base_url: str, console_fleet: Fleet, screenshots: Path, role: Role, landing: str
+    sign_in: SignIn, console_fleet: Fleet, screenshots: Path, role: Role, landing: str
 ) -> None:
-    page = _sign_in(browser, base_url, console_fleet.keys[role], DESKTOP)
+    page = sign_in(console_fleet.keys[role], DESKTOP)
     expect(page.get_by_role("heading", level=1)).to_have_text(landing)
     page.screenshot(path=screenshots / f"{role}-home.png", full_page=True)
     page.get_by_role("link", name="Fleet", exact=True).click()
@@ -108,9 +121,9 @@ def test_each_role_signs_in_and_walks_the_pages(
 
 
 def test_the_fleet_board_refreshes_itself(
-    browser: Browser, base_url: str, conn: Connection, console_fleet: Fleet, screenshots: Path
+    sign_in: SignIn, conn: Connection, console_fleet: Fleet, screenshots: Path
 ) -> None:
-    page = _sign_in(browser, base_url, console_fleet.keys[Role.ADMIN], DESKTOP)
+    page = sign_in(console_fleet.keys[Role.ADMIN], DESKTOP)
     online = page.locator("#board .summary div", has_text="Online").locator("dd")
     expect(online).to_have_text("1")
     conn.execute("UPDATE units SET online = true WHERE id = 'B1'")
@@ -125,9 +138,9 @@ def test_the_fleet_board_refreshes_itself(
 
 
 def test_crew_completes_a_work_order_on_a_phone(
-    browser: Browser, base_url: str, conn: Connection, console_fleet: Fleet, screenshots: Path
+    sign_in: SignIn, conn: Connection, console_fleet: Fleet, screenshots: Path
 ) -> None:
-    page = _sign_in(browser, base_url, console_fleet.keys[Role.CREW], PHONE)
+    page = sign_in(console_fleet.keys[Role.CREW], PHONE)
     page.get_by_role("link", name="door fault").click()
     page.get_by_role("button", name="Start work").click()
     expect(page.locator("#status")).to_have_text("in progress")
@@ -140,6 +153,7 @@ def test_crew_completes_a_work_order_on_a_phone(
     page.screenshot(path=screenshots / "crew-phone-form.png", full_page=True)
     page.get_by_role("button", name="Complete work order").click()
     expect(page.locator("#status")).to_have_text("done")
+    expect(page.get_by_role("status")).to_contain_text("Work done")
     page.screenshot(path=screenshots / "crew-phone-done.png", full_page=True)
     kinds = conn.execute(
         "SELECT kind FROM lifecycle_records WHERE work_order_id = %s ORDER BY seq", (console_fleet.ids["wo_a"],)
@@ -147,10 +161,8 @@ def test_crew_completes_a_work_order_on_a_phone(
     assert [r["kind"] for r in kinds] == ["part_replacement", "repair"]
 
 
-def test_other_tenant_csrf_and_sign_out(
-    browser: Browser, base_url: str, console_fleet: Fleet, screenshots: Path
-) -> None:
-    page = _sign_in(browser, base_url, console_fleet.keys[Role.MAINTAINER], DESKTOP)
+def test_other_tenant_csrf_and_sign_out(sign_in: SignIn, console_fleet: Fleet, screenshots: Path) -> None:
+    page = sign_in(console_fleet.keys[Role.MAINTAINER], DESKTOP)
     response = page.goto("/console/units/B1")
     assert response is not None
     assert response.status == 404
