@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from api.auth import Scope
 from api.console.charts import Marker, Series, line_chart
@@ -59,7 +60,7 @@ def _until(text: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _charts(buckets: list[TelemetryBucket], markers: list[Marker], since: datetime, until: datetime) -> list[Any]:
+def _charts(buckets: list[TelemetryBucket], markers: list[Marker], since: datetime, until: datetime) -> list[Markup]:
     times = [b.bucket for b in buckets]
     rows = [b.model_dump() for b in buckets]
     return [

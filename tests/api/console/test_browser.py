@@ -126,6 +126,7 @@ def test_the_fleet_board_refreshes_itself(
     page = sign_in(console_fleet.keys[Role.ADMIN], DESKTOP)
     online = page.locator("#board .summary div", has_text="Online").locator("dd")
     expect(online).to_have_text("1")
+    page.locator("#unit-A1").focus()  # a keyboard user on the board keeps their place through refreshes
     conn.execute("UPDATE units SET online = true WHERE id = 'B1'")
     conn.commit()
     # What the poll does every REFRESH_S, asked for now: the board swaps in the server's fragment.
@@ -134,6 +135,7 @@ def test_the_fleet_board_refreshes_itself(
         "{target: '#board', swap: 'outerHTML'})"
     )
     expect(online).to_have_text("2")
+    expect(page.locator("#unit-A1")).to_be_focused()
     page.screenshot(path=screenshots / "fleet-refreshed.png", full_page=True)
 
 
