@@ -25,6 +25,7 @@ from models.types import JsonObject, LongText, Text, Timestamp, UnitId
 from models.units import require_visible_unit
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "TRANSITIONS",
     "WorkOrder",
     "WorkOrderCreate",

@@ -1,6 +1,6 @@
 """The console in a real browser: Debian's chromium, headless, driven by Playwright through its executable path.
 
-One browser for the session; each test gets its own database, a live server on a free port and a fresh browser
+One browser for all of them; each test gets its own database, a live server on a free port and a fresh browser
 context (its own cookies). Screenshots go to a temporary folder named at the end of the run.
 """
 
@@ -43,9 +43,12 @@ def screenshots(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless chromium for the whole session."""
+    """Headless chromium, launched once for all the browser tests (they are all in this module).
+
+    Not session-wide: Playwright's sync API leaves its event loop registered as running on the main thread
+    until it stops, and later tests that call asyncio.run() there would fail."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"{CHROMIUM} is missing: scripts/setup.sh --dev installs it")
     with sync_playwright() as playwright:
