@@ -9,9 +9,11 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
+from api.auth import KeyCache
 from api.console import install_console
-from api.errors import install_error_handlers
-from api.middleware import BodyLimit, RequestMetrics
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.gate import Gate, Limits
+from api.middleware import BodyLimit, NoSniff, RequestMetrics
 from api.routers import ROUTERS
 from models.db import open_pool
 from models.settings import Settings
@@ -19,8 +21,8 @@ from models.settings import Settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the API for `settings` (database and broker must be configured)."""
+def create_app(settings: Settings, *, limits: Limits | None = None) -> FastAPI:
+    """Build the API for `settings` (database and broker must be configured), admitting requests within `limits`."""
     dsn = settings.require_database_url()
     broker = settings.require_mqtt()
 
@@ -40,8 +42,13 @@ def create_app(settings: Settings) -> FastAPI:
         description="The closed-loop record of every elevator: manufacture to decommission.",
     )
     app.state.settings = settings
+    app.state.keys = KeyCache()
     install_error_handlers(app)
+    # Added innermost first: metrics and nosniff see every answer; the gate answers 401/429/503 before the
+    # body is read (so before the body limit) and before any route dependency takes a connection.
     app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(Gate, keys=app.state.keys, limits=limits or Limits())
+    app.add_middleware(NoSniff)
     app.add_middleware(RequestMetrics)
 
     @app.get("/metrics", include_in_schema=False)
@@ -50,6 +57,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(health.router)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     install_console(app)
     return app

@@ -16,7 +16,8 @@ from models.queries import Page
 
 __all__ = ["CSV_RESPONSE", "ExportFormat", "Format", "export"]
 
-# Spreadsheets run cells starting with these as formulas; a quote makes them text (CSV injection).
+# Spreadsheets run text cells starting with these as formulas; a quote makes them text (CSV injection).
+# Numbers are written as they are: a leading minus there is a sign, not a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -36,6 +37,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool | int | float):
+        return str(value)  # a number stays a number (-0.96 is not a formula)
     text = json.dumps(value, separators=(",", ":")) if isinstance(value, dict | list) else str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 

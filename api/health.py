@@ -25,21 +25,22 @@ PROBE_KEEPALIVE_S = 10
 
 
 class BrokerProbe:
-    """Connects to the broker on demand and reports whether a CONNACK arrived in time."""
+    """Connects to the broker on demand and reports whether it answered with a CONNACK in time.
+
+    Any CONNACK counts, a refusal included: the question is whether the broker is up, and the API holds no
+    MQTT identity of its own (a shared one would kick the service that owns it off the broker).
+    """
 
     def __init__(self, address: MqttAddress) -> None:
         self.address = address
 
     def reachable(self) -> bool:
-        """True when the broker accepts an MQTT connection now."""
+        """True when the broker answers an MQTT connection now."""
         connected = threading.Event()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
-        if self.address.username:
-            client.username_pw_set(self.address.username, self.address.password)
 
-        def on_connect(_c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object) -> None:
-            if not reason.is_failure:
-                connected.set()
+        def on_connect(_c: mqtt.Client, _u: object, _f: object, _reason: ReasonCode, _p: object) -> None:
+            connected.set()
 
         client.on_connect = on_connect
         try:

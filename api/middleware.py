@@ -1,4 +1,4 @@
-"""ASGI middleware: a request-body limit that also holds for chunked bodies, and request metrics."""
+"""ASGI middleware: a request-body limit that also holds for chunked bodies, nosniff, and request metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.params import is_decimal
 
-__all__ = ["BodyLimit", "RequestMetrics"]
+__all__ = ["BodyLimit", "NoSniff", "RequestMetrics"]
 
 REQUESTS = Counter("liftbrain_api_requests", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -97,3 +97,22 @@ class RequestMetrics:
             template = getattr(route, "path", "unmatched")
             REQUESTS.labels(method=scope["method"], route=template, status=str(status)).inc()
             LATENCY.labels(route=template).observe(time.perf_counter() - started)
+
+
+class NoSniff:
+    """`X-Content-Type-Options: nosniff` on every response: a browser never runs a CSV or JSON body as script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]}
+            await send(message)
+
+        await self.app(scope, receive, with_header)

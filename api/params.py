@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query
 
 from models.contract import UNIT_ID_PATTERN
-from models.errors import PreconditionFailed
+from models.errors import PreconditionFailed, PreconditionRequired
 from models.queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 
-__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "expected_etag", "expected_version", "is_decimal"]
+__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "is_decimal", "matched_version"]
 
 
 def _page(
@@ -24,23 +25,19 @@ Paging = Annotated[PageParams, Depends(_page)]
 UnitIdPath = Annotated[str, Path(pattern=UNIT_ID_PATTERN, description="The unit's id (as in its MQTT topics)")]
 IfMatch = Annotated[
     str | None,
-    Header(max_length=100, description="The ETag last read; the change is refused (412) if the object moved on"),
+    Header(
+        max_length=1000,
+        description='Required to change the object: its ETag as last read (or a list of them, or "*"). '
+        "428 without it, 412 when the object moved on since.",
+    ),
 ]
+# One entity-tag of an If-Match list (RFC 9110 section 8.8.3), with an optional weak marker and the separator.
+_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
 
-def etag(token: str) -> str:
-    """A strong ETag for a version token."""
-    return f'"{token}"'
-
-
-def expected_etag(if_match: str | None) -> str | None:
-    """The version token an If-Match header names (None when absent or `*`)."""
-    if if_match is None or if_match.strip() == "*":
-        return None
-    value = if_match.strip().removeprefix("W/")
-    if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
-        raise PreconditionFailed('If-Match must be an ETag as returned by GET, e.g. "3"')
-    return value[1:-1]
+def etag(version: int) -> str:
+    """The strong ETag of a version."""
+    return f'"{version}"'
 
 
 def is_decimal(text: str) -> bool:
@@ -48,11 +45,26 @@ def is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def expected_version(if_match: str | None, *, what: str) -> int | None:
-    """The integer version an If-Match header names (None when absent or `*`); 412 when it names none."""
-    token = expected_etag(if_match)
-    if token is None:
-        return None
-    if not is_decimal(token):
+def matched_version(if_match: str | None, *, current: int, what: str) -> int:
+    """The version a change may be applied to: `current` when If-Match names it (strongly) or is `*`.
+
+    No header: 428 (a change must say what it was based on, or updates get lost). A header naming other
+    versions, only weak tags, or malformed: 412.
+    """
+    if if_match is None:
+        raise PreconditionRequired(f"send If-Match with the {what}'s ETag (as returned by GET) to change it")
+    value = if_match.strip()
+    if value == "*":
+        return current
+    strong: list[str] = []
+    position = 0
+    while position < len(value):
+        match = _ENTITY_TAG.match(value, position)
+        if match is None or match.end() == position:
+            raise PreconditionFailed('If-Match must be "*" or a list of ETags as returned by GET, e.g. "3"')
+        if match.group(1) is None:  # If-Match compares strongly: a weak tag never matches
+            strong.append(match.group(2))
+        position = match.end()
+    if str(current) not in strong:
         raise PreconditionFailed(f"the {what} changed since it was read; fetch it again")
-    return int(token)
+    return current

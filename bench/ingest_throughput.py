@@ -43,9 +43,10 @@ from ingest.consumer import Delivery
 from ingest.parse import Accepted, Limits, parse_message
 from ingest.service import Ingest
 from models.contract import EventMessage, MessageKind, TelemetryBatch, TelemetrySample, topic_for
+from models.db import connect
 from models.migrate import migrate
 from models.settings import Settings
-from models.telemetry import copy_telemetry
+from models.telemetry import ReceivedSamples, copy_telemetry, telemetry_rows
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 
@@ -133,7 +134,7 @@ class CommitClock:
         for delivery in batch:
             parsed = delivery.parsed
             if isinstance(parsed, Accepted):
-                first = parsed.telemetry[0][1] if parsed.telemetry else parsed.event[1]  # type: ignore[index]
+                first = parsed.samples[0].ts if parsed.samples else parsed.event.ts  # type: ignore[union-attr]
                 self.commit_times[(parsed.unit_id, first.isoformat())] = now
         self.last_commit = now
         self.totals.add(result)
@@ -162,29 +163,29 @@ def _counts(dsn: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def baseline_rows(messages: Sequence[tuple[str, bytes, tuple[str, str]]]) -> list[tuple[Any, ...]]:
+def baseline_rows(messages: Sequence[tuple[str, bytes, tuple[str, str]]]) -> list[list[Any]]:
     """The telemetry rows the messages carry, decoded ahead of time (not part of the timed load)."""
     limits = Limits(PREFIX, 1 << 20, timedelta(minutes=5), timedelta(days=3650))
-    rows: list[tuple[Any, ...]] = []
+    received = []
     for topic, payload, _ in messages:
         parsed = parse_message(topic, payload, limits)
-        if isinstance(parsed, Accepted):
-            rows.extend(parsed.telemetry)
-    return rows
+        if isinstance(parsed, Accepted) and parsed.samples:
+            received.append(ReceivedSamples(parsed.unit_id, parsed.received_at, parsed.samples))
+    return telemetry_rows(received)
 
 
-def timed_load(dsn: str, rows: list[tuple[Any, ...]], *, idempotent: bool) -> float:
+def timed_load(dsn: str, rows: list[list[Any]], *, idempotent: bool) -> float:
     """Rows/s into an empty copy of the telemetry hypertable (direct COPY, or the staging merge path)."""
-    with psycopg.connect(dsn) as conn:
+    with connect(dsn) as conn:
         conn.execute("TRUNCATE telemetry")
         conn.commit()
         started = time.perf_counter()
         if idempotent:
             # A conflicting first row sends the batch down the staging + ON CONFLICT path, as a redelivery does.
-            copy_telemetry(conn, rows[:1])
-            copy_telemetry(conn, rows)
+            copy_telemetry(conn, rows=rows[:1])
+            copy_telemetry(conn, rows=rows)
         else:
-            copy_telemetry(conn, rows)
+            copy_telemetry(conn, rows=rows)
         conn.commit()
         return len(rows) / (time.perf_counter() - started)
 
@@ -202,7 +203,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
     workdir.chmod(0o755)
     postgres = LocalPostgres(workdir / "pg")
-    broker = LocalMosquitto(workdir / "mqtt")
+    broker = LocalMosquitto(workdir / "mqtt", auth_dir=None)
     try:
         postgres.start()
         broker.start()

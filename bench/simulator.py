@@ -1,6 +1,8 @@
 """Simulator throughput: fleet build, generation+encoding alone, and publishing to a real broker at QoS 1.
+With --calibrate: the fleet against every published figure of simulators/CALIBRATION.md instead.
 
     .venv/bin/python bench/simulator.py [--units 10000] [--minutes 10] [--sample-period 10]
+    .venv/bin/python bench/simulator.py --calibrate [--units 1000] [--days 30] [--sample-period 900]
 
 Uses LIFTBRAIN_MQTT_URL when set, else starts a throwaway local Mosquitto. Prints a table, then one JSON
 object with the figures as the last line.
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from models.settings import parse_mqtt_url
+from simulators.calibration import check, fault_rates, measure_run
 from simulators.fleet import build_fleet
 from simulators.publisher import Publisher
 from simulators.runner import RunConfig, RunSummary, run
@@ -64,14 +67,47 @@ def _publish(args: argparse.Namespace, config: RunConfig, url: str) -> tuple[Run
     return summary, time.perf_counter() - began
 
 
+def calibrate(args: argparse.Namespace) -> None:
+    """Run the fleet in-process and print every figure against its published band."""
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    began = time.perf_counter()
+    fleet = build_fleet(seed=1, units=args.units, start=start)
+    measured = measure_run(fleet, start=start, days=args.days, sample_period_s=args.sample_period)
+    run_s = time.perf_counter() - began
+    began = time.perf_counter()
+    # The baseline: the same rare-event figures from a year of fault draws alone (no trips, no wear).
+    drawn = fault_rates(fleet)
+    draw_s = time.perf_counter() - began
+    rows = check(measured)
+    print(f"{'figure':<36}{'run':>10}{'draws':>10}  {'band':<16}ok  source")
+    for spec, value, inside in rows:
+        other = f"{drawn[spec.name]:10.3f}" if spec.name in drawn else " " * 10
+        band = f"[{spec.low:g}, {spec.high:g}]"
+        print(f"{spec.name:<36}{value:10.3f}{other}  {band:<16}{'yes' if inside else 'NO '} {spec.source}")
+    figures = {
+        "units": args.units, "days": args.days, "sample_period_s": args.sample_period, "run_s": round(run_s, 1),
+        "draws_s": round(draw_s, 1), "inside": sum(ok for _, _, ok in rows), "figures": len(rows),
+        "measured": {name: round(value, 4) for name, value in measured.items()},
+        "baseline_fault_draws": {name: round(value, 4) for name, value in drawn.items()},
+    }  # fmt: skip
+    print(json.dumps(figures))
+
+
 def main() -> None:
-    """Run the three measurements and print them."""
+    """Run the three measurements and print them (or the calibration)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--units", type=int, default=10_000)
+    parser.add_argument("--units", type=int)
     parser.add_argument("--minutes", type=float, default=10.0, help="simulated minutes")
-    parser.add_argument("--sample-period", type=float, default=10.0)
+    parser.add_argument("--sample-period", type=float)
     parser.add_argument("--samples-per-message", type=int, default=30)
+    parser.add_argument("--calibrate", action="store_true", help="check the published figures instead")
+    parser.add_argument("--days", type=float, default=30.0, help="simulated days of --calibrate")
     args = parser.parse_args()
+    if args.calibrate:
+        args.units, args.sample_period = args.units or 1000, args.sample_period or 900.0
+        calibrate(args)
+        return
+    args.units, args.sample_period = args.units or 10_000, args.sample_period or 10.0
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
     workdir.chmod(0o755)
     config = _config(args, workdir / "labels.jsonl")
@@ -85,7 +121,7 @@ def main() -> None:
         broker = None
         url = os.environ.get("LIFTBRAIN_MQTT_URL")
         if not url:
-            broker = LocalMosquitto(workdir / "mosquitto")
+            broker = LocalMosquitto(workdir / "mosquitto", auth_dir=None)
             broker.start()
             url = broker.url
         try:
@@ -103,9 +139,12 @@ def main() -> None:
         "fleet_build_s": round(build_s, 2),
         "samples": generated.samples,
         "messages": generated.messages,
+        "telemetry_messages": generated.telemetry_messages,
+        "status_messages": generated.status_messages,
+        "event_messages": generated.events,
         "generate_samples_per_s": round(generated.samples / generate_s),
-        "generate_messages_per_s": round(generated.messages / generate_s),
-        "publish_messages_per_s": round(published.messages / publish_s),
+        "generate_telemetry_messages_per_s": round(generated.telemetry_messages / generate_s),
+        "publish_telemetry_messages_per_s": round(published.telemetry_messages / publish_s),
         "publish_samples_per_s": round(published.samples / publish_s),
         "publish_s": round(publish_s, 2),
         "sim_speedup_x": round(args.minutes * 60 / publish_s, 1),

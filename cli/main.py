@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from cli import keys, services, simulate, up
+from cli import checkpoint, dead_letters, detect, devices, keys, services, simulate, up
 from cli.logs import configure_logging
 from models.settings import Settings
 
@@ -30,7 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_parser(commands)
     services.add_parsers(commands)
     keys.add_parser(commands)
+    devices.add_parser(commands)
+    checkpoint.add_parser(commands)
     simulate.add_parser(commands)
+    dead_letters.add_parser(commands)
+    detect.add_parser(commands)
     return parser
 
 

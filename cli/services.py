@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from cli.devices import register_configured_identities
 from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
 from models.settings import Settings
@@ -19,8 +20,10 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
     dsn = settings.require_database_url()
     applied = migrate(dsn)
     log.info("database is current (%d migrations applied now)", len(applied))
-    # A deployment's first migrate also gives it its first admin key (docker-compose runs only this).
+    # A deployment's first migrate also gives it its first admin key (docker-compose runs only this), and the
+    # broker the identities of its services.
     bootstrap_admin_key(dsn, settings)
+    register_configured_identities(dsn, settings)
     return 0
 
 

@@ -65,6 +65,9 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
         help="seed the registry in LIFTBRAIN_DATABASE_URL first (default: when it is set)",
     )
     parser.add_argument("--hazard-scale", type=float, default=1.0, help="multiply wear and fault rates (demos)")
+    parser.add_argument(
+        "--confounder-scale", type=float, default=1.0, help="multiply confounder rates (0: clean telemetry)"
+    )
     parser.add_argument("--id-prefix", default="sim", help="unit ids are PREFIX-00000... (default sim)")
     parser.add_argument("--progress", type=float, default=5.0, metavar="S", help="progress line every S seconds")
     parser.set_defaults(func=run_simulate)
@@ -75,6 +78,8 @@ def _check(args: argparse.Namespace) -> None:
         raise RuntimeError("--units must be at least 1")
     if args.days <= 0 or (args.sample_period is not None and args.sample_period <= 0):
         raise RuntimeError("--days and --sample-period must be positive")
+    if args.hazard_scale < 0 or args.confounder_scale < 0:
+        raise RuntimeError("--hazard-scale and --confounder-scale must not be negative")
     if args.start is not None and args.start.tzinfo is None:
         raise RuntimeError("--start needs an explicit UTC offset, e.g. 2026-03-01T00:00:00+00:00")
 
@@ -113,6 +118,7 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
         days=None if realtime else args.days,
         realtime=realtime,
         hazard_scale=args.hazard_scale,
+        confounder_scale=args.confounder_scale,
         progress_every_s=args.progress,
     )
     seed_db = args.seed_db if args.seed_db is not None else settings.database_url is not None
@@ -131,7 +137,10 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     )
     publisher.connect()
     previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-    log.info("simulating %d units from %s; labels in %s", config.units, start.isoformat(), labels)
+    log.info(
+        "simulating %d units from %s (repeat this run with --start %s --seed %d); labels in %s",
+        config.units, start.isoformat(), start.isoformat(), config.seed, labels,
+    )  # fmt: skip
     try:
         summary = run(config, publisher, stop=stop)
     finally:

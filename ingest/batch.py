@@ -1,32 +1,30 @@
 """Write one batch of parsed messages in one transaction; isolate poison messages by splitting.
 
 A value the contract let through but the database refuses (a constraint it does not know about) fails the
-whole COPY. The batch is then split in halves and retried until the single offending message is found:
-that message is dead-lettered with the database's reason, every other message's rows are kept.
+whole COPY. The batch's transaction is then rolled back, the batch split in halves and retried until the
+single offending message is found: that message is dead-lettered with the database's reason, every other
+message's rows are kept.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-import psycopg
+from ingest.parse import Accepted, Parsed
+from models.db import DATA_REFUSED, Connection, DatabaseError
+from models.dead_letters import DeadLetter, Reason, insert_dead_letters
+from models.telemetry import ReceivedEvent, ReceivedSamples, copy_telemetry, insert_events, telemetry_rows
+from models.unit_presence import StatusReport, existing_unit_ids, record_statuses, register_units, touch_last_seen
 
-from ingest.parse import Accepted, Parsed, Rejected
-from models.dead_letters import DeadLetter, insert_dead_letters
-from models.telemetry import EventRow, TelemetryRow, copy_telemetry, insert_events
-from models.unit_presence import StatusChange, existing_unit_ids, record_status_changes, register_units, touch_last_seen
-
-__all__ = ["POISON_ERRORS", "BatchResult", "KnownUnits", "write_batch"]
+__all__ = ["BatchResult", "KnownUnits", "refusal_reason", "write_batch", "write_rows"]
 
 log = logging.getLogger(__name__)
 
-# Errors that mean "this data", not "this database right now": retrying the same rows cannot succeed.
-POISON_ERRORS: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError, psycopg.NotSupportedError)
 # Units registered through the API appear within this long even when no unknown id forces a lookup.
 KNOWN_UNITS_REFRESH_S = 30.0
 
@@ -40,7 +38,10 @@ class BatchResult:
     telemetry_new: int = 0
     events_new: int = 0
     status_changes: int = 0
+    conflicts: int = 0
     dead_lettered: int = 0
+    # Dead letters stored now, per reason class (a retained repeat is refused but not stored again).
+    stored_letters: Counter[Reason] = field(default_factory=Counter)
 
     def add(self, other: BatchResult) -> None:
         """Accumulate another result into this one."""
@@ -56,17 +57,17 @@ class KnownUnits:
         self._ids: set[str] = set()
         self._loaded_at = float("-inf")
 
-    def unknown_among(self, conn: psycopg.Connection[Any], ids: set[str]) -> set[str]:
+    def unknown_among(self, conn: Connection, ids: set[str]) -> set[str]:
         """The ids that are not registered (registering them first when auto-registration is on)."""
         if time.monotonic() - self._loaded_at > KNOWN_UNITS_REFRESH_S:
             self._ids = existing_unit_ids(conn)
             self._loaded_at = time.monotonic()
         missing = ids - self._ids
         if missing:
-            self._ids |= existing_unit_ids(conn, missing)
+            self._ids |= existing_unit_ids(conn, ids=missing)
             missing = ids - self._ids
         if missing and self.auto_register:
-            register_units(conn, missing)
+            register_units(conn, ids=missing)
             log.info("auto-registered %d unit(s): %s", len(missing), ", ".join(sorted(missing)[:10]))
             self._ids |= missing
             return set()
@@ -78,59 +79,75 @@ class KnownUnits:
         self._loaded_at = float("-inf")
 
 
-def _dead_letter(item: Parsed, reason: str | None = None) -> DeadLetter:
-    if reason is None:
-        reason = item.reason if isinstance(item, Rejected) else "rejected"
-    return DeadLetter(item.topic, item.unit_id, reason, item.payload, item.received_at)
+def _unknown_unit(item: Accepted) -> DeadLetter:
+    reason = f"unknown unit {item.unit_id!r} (register it, or set LIFTBRAIN_INGEST_AUTO_REGISTER=true)"
+    return item.refuse(Reason.UNKNOWN_UNIT, reason)
 
 
-def _write_rows(conn: psycopg.Connection[Any], items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
-    result = BatchResult(messages=len(items))
+def write_rows(conn: Connection, items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
+    """Write the items' rows and dead letters inside the caller's transaction (no split, no commit)."""
     accepted = [i for i in items if isinstance(i, Accepted)]
     unknown = known.unknown_among(conn, {i.unit_id for i in accepted})
-    letters = [_dead_letter(i) for i in items if isinstance(i, Rejected)]
-    telemetry: list[TelemetryRow] = []
-    events: list[EventRow] = []
-    statuses: list[StatusChange] = []
+    letters = [i for i in items if isinstance(i, DeadLetter)]
+    samples: list[ReceivedSamples] = []
+    events: list[ReceivedEvent] = []
+    statuses: list[StatusReport] = []
     seen: dict[str, datetime] = {}
     for item in accepted:
         if item.unit_id in unknown:
-            reason = f"unknown unit {item.unit_id!r} (register it, or set LIFTBRAIN_INGEST_AUTO_REGISTER=true)"
-            letters.append(_dead_letter(item, reason))
+            letters.append(_unknown_unit(item))
             continue
-        telemetry.extend(item.telemetry)
+        if item.samples:
+            samples.append(ReceivedSamples(item.unit_id, item.received_at, item.samples))
         if item.event is not None:
-            events.append(item.event)
+            events.append(ReceivedEvent(item.unit_id, item.received_at, item.event))
         if item.status is not None:
-            statuses.append(item.status)  # applied by record_status_changes, last_seen included
-        elif seen.get(item.unit_id, item.received_at) <= item.received_at:
-            seen[item.unit_id] = item.received_at  # data: a sign of life (see touch_last_seen)
-    result.telemetry_rows = len(telemetry)
-    result.telemetry_new = copy_telemetry(conn, telemetry)
-    result.events_new = insert_events(conn, events)
-    record_status_changes(conn, statuses)
-    result.status_changes = len(statuses)
-    touch_last_seen(conn, seen)
-    insert_dead_letters(conn, letters)
-    result.dead_lettered = len(letters)
-    return result
+            statuses.append(StatusReport(item.unit_id, item.received_at, item.status, item.retained))
+        elif not item.retained and seen.get(item.unit_id, item.received_at) <= item.received_at:
+            seen[item.unit_id] = item.received_at  # live data: a sign of life (see touch_last_seen)
+    rows = telemetry_rows(samples)
+    telemetry = copy_telemetry(conn, rows=rows)
+    event_result = insert_events(conn, events=events)
+    status_changes = record_statuses(conn, reports=statuses)
+    touch_last_seen(conn, seen=seen)
+    stored = insert_dead_letters(conn, letters=letters)
+    return BatchResult(
+        messages=len(items),
+        telemetry_rows=len(rows),
+        telemetry_new=telemetry.new,
+        events_new=event_result.new,
+        status_changes=status_changes,
+        conflicts=telemetry.conflicts + event_result.conflicts,
+        dead_lettered=len(letters),
+        stored_letters=Counter(letter.code for letter in stored),
+    )
 
 
-def write_batch(conn: psycopg.Connection[Any], items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
-    """Commit the batch's rows and dead letters; split around poison. Connection errors propagate."""
+def refusal_reason(exc: DatabaseError) -> str:
+    """The dead-letter reason for data the database refused."""
+    return f"rejected by the database: {exc.diag.message_primary or type(exc).__name__}"
+
+
+def write_batch(conn: Connection, items: Sequence[Parsed], known: KnownUnits) -> BatchResult:
+    """Commit the batch's rows and dead letters in one transaction; split around poison.
+
+    `conn` is in autocommit mode, so the transaction block here is the batch's one transaction (the COPY's
+    block inside it is a savepoint). Connection errors propagate.
+    """
     try:
-        result = _write_rows(conn, items, known)
-        conn.commit()
-        return result
-    except POISON_ERRORS as exc:
-        conn.rollback()
+        with conn.transaction():
+            return write_rows(conn, items, known)
+    except DATA_REFUSED as exc:
         known.forget()
         if len(items) == 1:
-            reason = f"rejected by the database: {exc.diag.message_primary or type(exc).__name__}"
+            reason = refusal_reason(exc)
             log.warning("dead-lettering a message from %s: %s", items[0].topic, reason)
-            insert_dead_letters(conn, [_dead_letter(items[0], reason)])
-            conn.commit()
-            return BatchResult(messages=1, dead_lettered=1)
+            item = items[0]
+            letter = (replace(item, code=Reason.DATABASE_REFUSED, reason=reason) if isinstance(item, DeadLetter)
+                      else item.refuse(Reason.DATABASE_REFUSED, reason))  # fmt: skip
+            with conn.transaction():
+                stored = insert_dead_letters(conn, letters=[letter])
+            return BatchResult(messages=1, dead_lettered=1, stored_letters=Counter(x.code for x in stored))
     middle = len(items) // 2
     result = write_batch(conn, items[:middle], known)
     result.add(write_batch(conn, items[middle:], known))

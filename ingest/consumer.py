@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest import metrics
-from ingest.parse import Limits, Parsed, parse_message
+from ingest.parse import Accepted, Limits, Parsed, parse_message
 from models.contract import MessageKind
 from models.settings import MqttAddress
 
@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 KEEPALIVE_S = 30
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 30
+# The broker's store counters (Mosquitto publishes them every sys_interval, 10 s by default): the queue depth
+# of every session it keeps, a forgotten one's included, for /metrics and alerts.
+BROKER_STATS = {
+    "$SYS/broker/store/messages/count": metrics.BROKER_STORED_MESSAGES,
+    "$SYS/broker/store/messages/bytes": metrics.BROKER_STORED_BYTES,
+    "$SYS/broker/publish/messages/dropped": metrics.BROKER_DROPPED,
+}
 
 
 @dataclass(slots=True)
@@ -108,7 +115,7 @@ class MqttConsumer:
         with self._ack_lock:
             self._generation += 1
         # Resubscribe every time: a broker that lost our session (or a new one) has no subscription for us.
-        client.subscribe(self.subscription, qos=1)
+        client.subscribe([(self.subscription, 1), *((topic, 0) for topic in BROKER_STATS)])
         log.info("connected to %s (session present: %s), subscribed to %s", self._address, flags.session_present,
                  self.subscription)  # fmt: skip
 
@@ -116,9 +123,12 @@ class MqttConsumer:
         self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: list[ReasonCode], _props: Any
     ) -> None:
         # Ready only once the broker holds the subscription: before that, messages are not ours to miss.
-        if any(reason.is_failure for reason in reasons):
-            log.error("broker refused the subscription to %s: %s", self.subscription, reasons)
+        # The data subscription comes first; the broker statistics are optional (a broker may refuse $SYS).
+        if reasons[0].is_failure:
+            log.error("broker refused the subscription to %s: %s", self.subscription, reasons[0])
             return
+        if any(reason.is_failure for reason in reasons[1:]):
+            log.warning("broker refused its statistics topics; liftbrain_broker_* metrics stay empty")
         self.connected.set()
 
     def _on_disconnect(
@@ -130,8 +140,12 @@ class MqttConsumer:
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
-            parsed = parse_message(message.topic, bytes(message.payload), self.limits)
-            self._received[getattr(parsed, "kind", "rejected")].inc()
+            if message.topic in BROKER_STATS:
+                BROKER_STATS[message.topic].set(float(message.payload))
+                return
+            # The retain flag marks the broker replaying stored state at (re)subscribe: state, not news.
+            parsed = parse_message(message.topic, bytes(message.payload), self.limits, retained=message.retain)
+            self._received[parsed.kind if isinstance(parsed, Accepted) else "rejected"].inc()
             self.deliveries.put(Delivery(message.mid, message.qos, self._generation, parsed))
         except Exception:  # paho would swallow it silently; log it and leave the message unacked
             log.exception("could not queue a message from %s", getattr(message, "topic", "?"))

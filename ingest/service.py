@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import queue
-from datetime import timedelta
 
 from ingest.batch import KnownUnits
 from ingest.consumer import Delivery, MqttConsumer
@@ -22,12 +21,7 @@ class Ingest:
     """One ingest pipeline (consumer + writer) built from settings; used by the service, tests and bench."""
 
     def __init__(self, settings: Settings, *, on_committed: Committed | None = None) -> None:
-        limits = Limits(
-            topic_prefix=settings.mqtt_topic_prefix,
-            max_payload_bytes=settings.ingest_max_payload_bytes,
-            max_future=timedelta(seconds=settings.ingest_max_future_seconds),
-            max_past=timedelta(days=settings.ingest_max_past_days),
-        )
+        limits = Limits.from_settings(settings)
         # Unbounded on purpose: manual acks cap what the broker sends us at its in-flight window.
         deliveries: queue.Queue[Delivery] = queue.Queue()
         self.consumer = MqttConsumer(
@@ -57,7 +51,7 @@ class Ingest:
         self.consumer.stop()
 
     def health(self) -> dict[str, bool]:
-        """Broker connected; last database attempt succeeded."""
+        """Broker connected and subscribed; database reachable (at each batch, and every few seconds when idle)."""
         return {"broker": self.consumer.connected.is_set(), "database": self.writer.database_ok.is_set()}
 
 

@@ -2,6 +2,7 @@
 
 When the database is slow or down the writer keeps retrying the same batch and acks nothing; the broker's
 in-flight window then fills and it holds further messages in our persistent session (backpressure).
+While idle it checks its connection every DB_CHECK_INTERVAL_S, so /health reports the database, not traffic.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import psycopg
 
 from ingest import metrics
 from ingest.batch import BatchResult, KnownUnits, write_batch
 from ingest.consumer import Delivery
-from models.db import connect
+from ingest.parse import Accepted
+from models.db import Connection, DatabaseError, connect, ping
 
 __all__ = ["BatchPolicy", "BatchWriter"]
 
@@ -33,6 +32,8 @@ MAX_BATCH_ROWS = 50_000
 IDLE_POLL_S = 0.25
 # Progress lines: one per interval while messages flow.
 PROGRESS_INTERVAL_S = 30.0
+# An idle writer checks the database this often: /health must not wait for traffic to notice an outage.
+DB_CHECK_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class BatchPolicy:
 
     max_messages: int
     max_seconds: float
+
+
+def _rows(delivery: Delivery) -> int:
+    return len(delivery.parsed.samples) if isinstance(delivery.parsed, Accepted) else 0
 
 
 Acker = Callable[[Sequence[Delivery]], int]
@@ -69,7 +74,8 @@ class BatchWriter:
         self._ack = ack
         self._on_committed = on_committed
         self._stop = threading.Event()
-        self._conn: psycopg.Connection[Any] | None = None
+        self._conn: Connection | None = None
+        self._checked_at = float("-inf")
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
 
     def start(self) -> None:
@@ -88,7 +94,7 @@ class BatchWriter:
             first = self.deliveries.get(timeout=IDLE_POLL_S)
         except queue.Empty:
             return []
-        batch, rows = [first], len(getattr(first.parsed, "telemetry", ()))
+        batch, rows = [first], _rows(first)
         deadline = time.monotonic() + self.policy.max_seconds
         while len(batch) < self.policy.max_messages and rows < MAX_BATCH_ROWS:
             remaining = deadline - time.monotonic()
@@ -97,16 +103,31 @@ class BatchWriter:
             except queue.Empty:
                 break
             batch.append(item)
-            rows += len(getattr(item.parsed, "telemetry", ()))
+            rows += _rows(item)
         return batch
 
-    def _connection(self) -> psycopg.Connection[Any]:
+    def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
+            # Autocommit: each batch opens its one transaction itself (see write_batch).
+            self._conn = connect(self.dsn, autocommit=True, application_name="liftbrain-ingest")
             # Durable commits (synchronous_commit on): a message is acked only once its rows survive a crash.
-            self._conn = connect(self.dsn, application_name="liftbrain-ingest")
             self._conn.execute("SET synchronous_commit = on")
-            self._conn.commit()
         return self._conn
+
+    def _check_database(self) -> None:
+        """While idle: connect (or ping) so database_ok tells the truth before and between batches."""
+        if time.monotonic() - self._checked_at < DB_CHECK_INTERVAL_S:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            ping(self._connection())
+            self.database_ok.set()
+        except DatabaseError as exc:
+            if self.database_ok.is_set():
+                log.warning("database unreachable while idle: %s", str(exc).strip()[:200])
+            self.database_ok.clear()
+            if self._conn is not None:
+                self._conn.close()
 
     def _write(self, batch: list[Delivery]) -> BatchResult | None:
         """Commit the batch, retrying while the database is unavailable; None when stopped meanwhile."""
@@ -116,7 +137,7 @@ class BatchWriter:
                 result = write_batch(self._connection(), [d.parsed for d in batch], self.known_units)
                 self.database_ok.set()
                 return result
-            except psycopg.Error as exc:
+            except DatabaseError as exc:
                 self.database_ok.clear()
                 metrics.DB_RETRIES.inc()
                 log.warning("batch of %d messages not committed (%s: %s); retrying in %.1fs, nothing acked",
@@ -134,10 +155,12 @@ class BatchWriter:
 
     def _run(self) -> None:
         last_progress = time.monotonic()
+        self._check_database()
         while not self._stop.is_set():
             batch = self._collect()
             metrics.QUEUE_DEPTH.set(self.deliveries.qsize())
             if not batch:
+                self._check_database()
                 continue
             result = self._write(batch)
             if result is None:
@@ -159,6 +182,9 @@ class BatchWriter:
         metrics.BATCH_MESSAGES.observe(len(batch))
         metrics.MESSAGES_WRITTEN.inc(result.messages - result.dead_lettered)
         metrics.MESSAGES_DEAD_LETTERED.inc(result.dead_lettered)
+        for reason, stored in result.stored_letters.items():
+            metrics.DEAD_LETTERS.labels(reason=reason.value).inc(stored)
+        metrics.CONFLICTS.inc(result.conflicts)
         metrics.ROWS_WRITTEN.labels(table="telemetry").inc(result.telemetry_new)
         metrics.ROWS_WRITTEN.labels(table="events").inc(result.events_new)
         metrics.ROWS_DUPLICATE.inc(result.telemetry_rows - result.telemetry_new)

@@ -69,7 +69,7 @@ class ResolvedKey:
     role: Role
     organization_id: UUID
     crew_id: UUID | None
-    scope: TenantScope
+    tenant: TenantScope
 
 
 def _hash(secret: str) -> bytes:
@@ -150,8 +150,8 @@ def resolve_key(conn: Connection, *, secret: str) -> ResolvedKey | None:
     assert isinstance(key_id, UUID)
     assert isinstance(org_id, UUID)
     assert crew_id is None or isinstance(crew_id, UUID)
-    scope = TenantScope._issue(role, org_id, crew_id)
-    return ResolvedKey(key_id=key_id, role=role, organization_id=org_id, crew_id=crew_id, scope=scope)
+    tenant = TenantScope._issue(role, org_id, crew_id)
+    return ResolvedKey(key_id=key_id, role=role, organization_id=org_id, crew_id=crew_id, tenant=tenant)
 
 
 def list_api_keys(conn: Connection, *, page: PageParams, organization_id: UUID | None = None) -> Page[ApiKey]:

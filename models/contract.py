@@ -12,6 +12,7 @@ Timestamps are RFC 3339 with an explicit offset; values are checked against what
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ __all__ = [
     "TelemetryBatch",
     "TelemetrySample",
     "Topic",
+    "check_duplicate_keys",
     "check_time_window",
     "decode_event",
     "decode_status",
@@ -47,7 +49,8 @@ __all__ = [
     "topic_for",
 ]
 
-UNIT_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+# Starts with a letter or digit: `..` or `-x` reads as a path or an option, never as an id.
+UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _UNIT_ID = re.compile(UNIT_ID_PATTERN)
 # A batch bounds a message's memory and a database batch's size; 2,000 samples is ~10 minutes at 3 Hz.
 MAX_BATCH_SAMPLES = 2000
@@ -206,7 +209,7 @@ def parse_topic(topic: str, *, prefix: str = "lb/v1") -> Topic:
         raise ContractError(f"topic outside {prefix}/")
     unit_id, _, kind = rest.partition("/")
     if not _UNIT_ID.match(unit_id):
-        raise ContractError("unit id in topic is not [A-Za-z0-9_.-]{1,64}")
+        raise ContractError("unit id in topic is not a letter or digit then [A-Za-z0-9_.-], 64 at most")
     try:
         return Topic(unit_id, MessageKind(kind))
     except ValueError:
@@ -219,6 +222,8 @@ _TELEMETRY_DECODER = msgspec.json.Decoder(TelemetrySample)
 _BATCH_DECODER = msgspec.json.Decoder(TelemetryBatch)
 _EVENT_DECODER = msgspec.json.Decoder(EventMessage)
 _STATUS_DECODER = msgspec.json.Decoder(StatusMessage)
+# Only the top level of a telemetry message, to tell a batch from a sample when the batch decode fails.
+_TOP_LEVEL_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def _check_text(mapping: dict[str, float | int | bool | str] | None) -> None:
@@ -244,15 +249,60 @@ def _decode(decoder: msgspec.json.Decoder[T], payload: bytes) -> T:
         raise ContractError(f"undecodable: {type(exc).__name__}") from None
 
 
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> None:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        duplicate = next(key for i, key in enumerate(keys) if key in keys[:i])
+        raise ContractError(f"duplicate key {duplicate[:64]!r}")
+
+
+# Checks keys only: the values are msgspec's business, so the hook returns nothing.
+_DUPLICATE_KEYS = json.JSONDecoder(object_pairs_hook=_refuse_duplicate_keys)
+# JSON's whitespace: removed before counting key ends, so `"key" : 1` counts like `"key":1`.
+_WHITESPACE = b" \t\r\n"
+
+
+def check_duplicate_keys(payload: bytes) -> None:
+    """Refuse a JSON document that repeats a key in any object (a decoder would keep the last silently)."""
+    try:
+        _DUPLICATE_KEYS.decode(payload.decode("utf-8"))
+    except ContractError:
+        raise
+    except (ValueError, RecursionError):
+        return  # not JSON: the typed decoder reports that with a better reason
+
+
+def _keys_counted(samples: list[TelemetrySample], payload: bytes, batch: bool) -> bool:
+    """True when the payload provably repeats no key: every `":` in it is a distinct key the decode kept.
+
+    Without whitespace, each key ends in `":` and strings may add more, so the count is at least the number of
+    keys, which is at least the number of distinct non-null ones the decode kept: equality proves no repeat.
+    Two byte passes (bench/ingest_parse.py); a null or a `":` inside a string sends a message to the exact check.
+    """
+    present = int(batch)
+    for sample in samples:
+        values = msgspec.structs.astuple(sample)
+        present += len(values) - values.count(None) + (len(sample.extras) if sample.extras else 0)
+    return payload.translate(None, _WHITESPACE).count(b'":') == present
+
+
 def decode_telemetry(payload: bytes) -> list[TelemetrySample]:
-    """The samples of a telemetry message (one sample or a batch), or raise ContractError."""
+    """The samples of a telemetry message (one sample or a batch), or raise ContractError.
+
+    The top-level shape decides: an object with a `samples` key is a batch, any other object one sample.
+    """
     if payload.lstrip()[:1] != b"{":
         raise ContractError("malformed JSON: a telemetry message is a JSON object")
-    # A batch is the common case; the key test is a cheap byte scan before the typed decode.
-    if b'"samples"' in payload:
-        samples = _decode(_BATCH_DECODER, payload).samples
-    else:
-        samples = [_decode(_TELEMETRY_DECODER, payload)]
+    batch = True
+    try:
+        samples = _BATCH_DECODER.decode(payload).samples  # the common case first: no cost for a batch
+    except msgspec.ValidationError:
+        batch = "samples" in _decode(_TOP_LEVEL_DECODER, payload)
+        samples = _decode(_BATCH_DECODER, payload).samples if batch else [_decode(_TELEMETRY_DECODER, payload)]
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError, ValueError, OverflowError):
+        samples = [_decode(_TELEMETRY_DECODER, payload)]  # not JSON: raises with the reason
+    if not _keys_counted(samples, payload, batch):
+        check_duplicate_keys(payload)
     for sample in samples:
         _check_text(sample.extras)
     return samples
@@ -261,13 +311,16 @@ def decode_telemetry(payload: bytes) -> list[TelemetrySample]:
 def decode_event(payload: bytes) -> EventMessage:
     """An event message, or raise ContractError."""
     event = _decode(_EVENT_DECODER, payload)
+    check_duplicate_keys(payload)  # events are a trickle: the exact check always
     _check_text(event.details)
     return event
 
 
 def decode_status(payload: bytes) -> StatusMessage:
     """A status message, or raise ContractError."""
-    return _decode(_STATUS_DECODER, payload)
+    status = _decode(_STATUS_DECODER, payload)
+    check_duplicate_keys(payload)
+    return status
 
 
 def check_time_window(ts: datetime, *, now: datetime, max_future: timedelta, max_past: timedelta) -> None:

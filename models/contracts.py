@@ -15,6 +15,7 @@ from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import UnitId
+from models.units import require_visible_unit
 
 __all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts", "own_contracts"]
 
@@ -40,9 +41,16 @@ class Contract(ContractCreate):
 
 
 def create_contract(
-    conn: Connection, *, unit_id: str, maintainer_id: UUID, starts_on: date, ends_on: date | None = None
+    conn: Connection,
+    *,
+    tenant: TenantScope,
+    unit_id: str,
+    maintainer_id: UUID,
+    starts_on: date,
+    ends_on: date | None = None,
 ) -> Contract:
-    """Give a maintainer (an organisation of kind maintainer) a contract for a unit."""
+    """Give a maintainer (an organisation of kind maintainer) a contract for a unit the tenant may see."""
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     kind = organization_kind(conn, organization_id=maintainer_id)
     if kind is not None and kind != OrgKind.MAINTAINER:
         raise BadRequest("a contract's maintainer must be an organisation of kind maintainer")
@@ -64,18 +72,19 @@ def own_contracts(scope: TenantScope, maintainer_column: str) -> sql.Composable:
 
 
 def list_contracts(
-    conn: Connection, *, scope: TenantScope, page: PageParams, unit_id: str | None = None
+    conn: Connection, *, tenant: TenantScope, page: PageParams, unit_id: str | None = None
 ) -> Page[Contract]:
-    """Contracts the scope may see (a maintainer: its own), newest first."""
+    """Contracts the tenant may see (a maintainer: its own), newest first."""
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM maintenance_contracts WHERE {{visible}} AND {{own}}"
         " AND (%(u)s::text IS NULL OR unit_id = %(u)s) ORDER BY starts_on DESC, id"
-    ).format(visible=scope.units_predicate("unit_id"), own=own_contracts(scope, "maintainer_id"))
+    ).format(visible=tenant.units_predicate("unit_id"), own=own_contracts(tenant, "maintainer_id"))
     return fetch_page(conn, query, {"u": unit_id}, model=Contract, page=page)
 
 
-def current_maintainer_id(conn: Connection, *, unit_id: str) -> UUID | None:
+def current_maintainer_id(conn: Connection, *, tenant: TenantScope, unit_id: str) -> UUID | None:
     """The maintainer holding the unit's contract in force today (the newest, if several), or None."""
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     row = conn.execute(
         f"SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND {CURRENT_CONTRACT}"
         " ORDER BY starts_on DESC LIMIT 1",

@@ -37,13 +37,13 @@ class Crew(CrewCreate):
     created_at: datetime
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
-    return scope.maintainer_predicate("maintainer_id", "id")
+def _visible(tenant: TenantScope) -> sql.Composable:
+    return tenant.maintainer_predicate("maintainer_id", "id")
 
 
-def create_crew(conn: Connection, *, scope: TenantScope, maintainer_id: UUID, name: str) -> Crew:
-    """Add a crew to a maintainer; a maintainer's scope may only add to itself (else NotFound)."""
-    if scope.visibility is Visibility.CONTRACT and scope.organization_id != maintainer_id:
+def create_crew(conn: Connection, *, tenant: TenantScope, maintainer_id: UUID, name: str) -> Crew:
+    """Add a crew to a maintainer; a maintainer tenant may only add to itself (else NotFound)."""
+    if tenant.visibility is Visibility.CONTRACT and tenant.organization_id != maintainer_id:
         raise NotFound("no such maintainer")
     kind = organization_kind(conn, organization_id=maintainer_id)
     if kind is not None and kind != OrgKind.MAINTAINER:
@@ -54,7 +54,7 @@ def create_crew(conn: Connection, *, scope: TenantScope, maintainer_id: UUID, na
 
 
 def crew_maintainer_id(conn: Connection, *, crew_id: UUID) -> UUID | None:
-    """The maintainer a crew belongs to, or None when there is no such crew (no scope: for checks, not reads)."""
+    """The maintainer a crew belongs to, or None when there is no such crew (no tenant: for checks, not reads)."""
     row = conn.execute("SELECT maintainer_id FROM crews WHERE id = %(id)s", {"id": crew_id}).fetchone()
     if row is None:
         return None
@@ -63,13 +63,13 @@ def crew_maintainer_id(conn: Connection, *, crew_id: UUID) -> UUID | None:
     return maintainer
 
 
-def get_crew(conn: Connection, *, scope: TenantScope, crew_id: UUID) -> Crew:
-    """One crew the scope may see, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE id = %(id)s AND {{}}").format(_visible(scope))
+def get_crew(conn: Connection, *, tenant: TenantScope, crew_id: UUID) -> Crew:
+    """One crew the tenant may see, or NotFound."""
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE id = %(id)s AND {{}}").format(_visible(tenant))
     return fetch_one(conn, query, {"id": crew_id}, model=Crew, what="crew")
 
 
-def list_crews(conn: Connection, *, scope: TenantScope, page: PageParams) -> Page[Crew]:
-    """Crews the scope may see, by name."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE {{}} ORDER BY name, id").format(_visible(scope))
+def list_crews(conn: Connection, *, tenant: TenantScope, page: PageParams) -> Page[Crew]:
+    """Crews the tenant may see, by name."""
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE {{}} ORDER BY name, id").format(_visible(tenant))
     return fetch_page(conn, query, {}, model=Crew, page=page)

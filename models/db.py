@@ -6,9 +6,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-__all__ = ["Connection", "connect", "open_pool", "ping"]
+__all__ = ["DATA_REFUSED", "Connection", "DatabaseError", "Pool", "connect", "open_pool", "ping"]
 
 Connection = psycopg.Connection[dict[str, object]]
+Pool = ConnectionPool[Connection]
+DatabaseError = psycopg.Error
+"""Anything the driver raises: the server refused, or the connection is gone."""
+# Errors that mean "this data", not "this database right now": retrying the same rows cannot succeed.
+DATA_REFUSED: tuple[type[psycopg.Error], ...] = (psycopg.DataError, psycopg.IntegrityError, psycopg.NotSupportedError)
 
 # Fail fast when the server is gone instead of hanging a request or a batch.
 CONNECT_TIMEOUT_S = 10
@@ -27,11 +32,9 @@ def connect(dsn: str, *, autocommit: bool = False, application_name: str = "lift
     )
 
 
-def open_pool(
-    dsn: str, *, min_size: int = 1, max_size: int = 10, application_name: str = "liftbrain"
-) -> ConnectionPool[Connection]:
+def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, application_name: str = "liftbrain") -> Pool:
     """A connection pool whose connections return dict rows; opened before it is returned."""
-    pool: ConnectionPool[Connection] = ConnectionPool(
+    pool: Pool = ConnectionPool(
         dsn,
         min_size=min_size,
         max_size=max_size,

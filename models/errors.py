@@ -8,6 +8,9 @@ DomainError (500 base; never raised itself for what a user can cause)
 +-- Conflict (409)
 +-- PreconditionFailed (412)
 +-- PayloadTooLarge (413)
++-- PreconditionRequired (428)    a change to a versioned object without If-Match
++-- TooManyRequests (429)    the key is over its rate; `retry_after` says when to come back
++-- ServiceUnavailable (503)    the API is saturated or the database does not answer in time; `retry_after` too
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
+    "PreconditionRequired",
+    "ServiceUnavailable",
+    "TooManyRequests",
     "Unauthorized",
 ]
 
@@ -32,9 +38,10 @@ class DomainError(Exception):
     status: ClassVar[int] = 500
     error: ClassVar[str] = "internal_error"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, retry_after: int | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.retry_after = retry_after
 
 
 class BadRequest(DomainError):
@@ -84,3 +91,24 @@ class PayloadTooLarge(DomainError):
 
     status = 413
     error = "payload_too_large"
+
+
+class PreconditionRequired(DomainError):
+    """A change to a versioned object must name the version it was based on (If-Match)."""
+
+    status = 428
+    error = "precondition_required"
+
+
+class TooManyRequests(DomainError):
+    """The key sent more requests than its rate allows."""
+
+    status = 429
+    error = "too_many_requests"
+
+
+class ServiceUnavailable(DomainError):
+    """The API cannot take the request now; try again after `retry_after` seconds."""
+
+    status = 503
+    error = "service_unavailable"

@@ -83,14 +83,14 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _current_contracts(scope: TenantScope) -> sql.Composed:
-    """The contracts in force that the scope may read, as a derived table."""
+def _current_contracts(tenant: TenantScope) -> sql.Composed:
+    """The contracts in force that the tenant may read, as a derived table."""
     return sql.SQL(
         "(SELECT unit_id, maintainer_id, starts_on FROM maintenance_contracts WHERE {current} AND {own})"
-    ).format(current=sql.SQL(CURRENT_CONTRACT), own=own_contracts(scope, "maintainer_id"))
+    ).format(current=sql.SQL(CURRENT_CONTRACT), own=own_contracts(tenant, "maintainer_id"))
 
 
-def _where(scope: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed, dict[str, Any]]:
+def _where(tenant: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed, dict[str, Any]]:
     """The filter over `units u LEFT JOIN sites s`, and its parameters."""
     where = sql.SQL(
         "{visible} AND (%(search)s::text IS NULL OR concat_ws(' ', u.id, u.serial, s.name, s.city) ILIKE %(search)s)"
@@ -99,7 +99,7 @@ def _where(scope: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed,
         " AND (%(status)s::text IS NULL OR u.status = %(status)s)"
         " AND (%(maintainer)s::uuid IS NULL OR u.id IN (SELECT c.unit_id FROM {contracts} AS c"
         " WHERE c.maintainer_id = %(maintainer)s))"
-    ).format(visible=scope.units_predicate("u.id"), contracts=_current_contracts(scope))
+    ).format(visible=tenant.units_predicate("u.id"), contracts=_current_contracts(tenant))
     params = {
         "search": _like(board_filter.search) if board_filter.search else None,
         "site": board_filter.site_id,
@@ -111,10 +111,10 @@ def _where(scope: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed,
     return where, params
 
 
-def _open_work(scope: TenantScope) -> sql.Composed:
-    """Unit ids with active work orders the scope may see."""
+def _open_work(tenant: TenantScope) -> sql.Composed:
+    """Unit ids with active work orders the tenant may see."""
     return sql.SQL("SELECT w.unit_id FROM work_orders w WHERE w.status = ANY(%(active)s) AND {}").format(
-        scope.maintainer_predicate("w.maintainer_id", "w.crew_id")
+        tenant.maintainer_predicate("w.maintainer_id", "w.crew_id")
     )
 
 
@@ -133,7 +133,7 @@ class _Ref(BaseModel):
     id: str
 
 
-def _rows(conn: Connection, scope: TenantScope, ids: list[str], active: list[str]) -> list[BoardUnit]:
+def _rows(conn: Connection, tenant: TenantScope, ids: list[str], active: list[str]) -> list[BoardUnit]:
     """The board rows of one page of unit ids, in that order (one query for the page, not one per unit)."""
     if not ids:
         return []
@@ -144,22 +144,24 @@ def _rows(conn: Connection, scope: TenantScope, ids: list[str], active: list[str
         " (SELECT count(*) FROM ({open_work}) AS w WHERE w.unit_id = u.id) AS open_work_orders"
         " FROM unnest(%(ids)s::text[]) WITH ORDINALITY AS p (id, n) JOIN units u ON u.id = p.id"
         " LEFT JOIN sites s ON s.id = u.site_id LEFT JOIN unit_models m ON m.id = u.model_id ORDER BY p.n"
-    ).format(contracts=_current_contracts(scope), open_work=_open_work(scope))
+    ).format(contracts=_current_contracts(tenant), open_work=_open_work(tenant))
     rows = conn.execute(query, {"active": active, "ids": ids}).fetchall()
     return [BoardUnit.model_validate(row) for row in rows]
 
 
-def _facets(conn: Connection, scope: TenantScope) -> tuple[list[Facet], list[Facet]]:
-    """The models and maintainers of the scope's units (an existence probe each: no count over the fleet)."""
+def _facets(conn: Connection, tenant: TenantScope) -> tuple[list[Facet], list[Facet]]:
+    """The models and maintainers of the tenant's units (an existence probe each: no count over the fleet)."""
     models = sql.SQL(
         "SELECT m.id, m.name FROM unit_models m WHERE EXISTS (SELECT 1 FROM units u WHERE u.model_id = m.id AND"
         " {visible}) ORDER BY m.name, m.id LIMIT {limit}"
-    ).format(visible=scope.units_predicate("u.id"), limit=sql.Literal(FACET_LIMIT))
+    ).format(visible=tenant.units_predicate("u.id"), limit=sql.Literal(FACET_LIMIT))
     maintainers = sql.SQL(
         "SELECT o.id, o.name FROM organizations o WHERE EXISTS (SELECT 1 FROM {contracts} AS c"
         " WHERE c.maintainer_id = o.id AND {visible}) ORDER BY o.name, o.id LIMIT {limit}"
     ).format(
-        visible=scope.units_predicate("c.unit_id"), contracts=_current_contracts(scope), limit=sql.Literal(FACET_LIMIT)
+        visible=tenant.units_predicate("c.unit_id"),
+        contracts=_current_contracts(tenant),
+        limit=sql.Literal(FACET_LIMIT),
     )
     return (
         [Facet.model_validate(r) for r in conn.execute(models).fetchall()],
@@ -168,11 +170,11 @@ def _facets(conn: Connection, scope: TenantScope) -> tuple[list[Facet], list[Fac
 
 
 def fleet_board(
-    conn: Connection, *, scope: TenantScope, page: PageParams, board_filter: BoardFilter, facets: bool = True
+    conn: Connection, *, tenant: TenantScope, page: PageParams, board_filter: BoardFilter, facets: bool = True
 ) -> FleetBoard:
-    """One page of the scope's units matching the filter (offline first, then by id), the counts, and (unless
+    """One page of the tenant's units matching the filter (offline first, then by id), the counts, and (unless
     `facets` is false, as for a live refresh that redraws only the table) the filter choices."""
-    where, params = _where(scope, board_filter)
+    where, params = _where(tenant, board_filter)
     params["active"] = [str(status) for status in ACTIVE_STATUSES]
     # Sort and page the narrow (online, id) pairs; only the page's rows are then joined and annotated.
     ids = fetch_page(
@@ -186,8 +188,8 @@ def fleet_board(
         model=_Ref,
         page=page,
     )
-    rows = _rows(conn, scope, [ref.id for ref in ids.items], params["active"])
+    rows = _rows(conn, tenant, [ref.id for ref in ids.items], params["active"])
     units = Page[BoardUnit](items=rows, limit=ids.limit, offset=ids.offset, next_offset=ids.next_offset)
-    models, maintainers = _facets(conn, scope) if facets else ([], [])
-    summary = _summary(conn, where, params, _open_work(scope))
+    models, maintainers = _facets(conn, tenant) if facets else ([], [])
+    summary = _summary(conn, where, params, _open_work(tenant))
     return FleetBoard(summary=summary, units=units, models=models, maintainers=maintainers)

@@ -2,7 +2,11 @@
 
 The database links the chain (migration 0004: a trigger assigns `seq`, `prev_hash` and `hash` under a per-unit
 lock, and refuses UPDATE, DELETE and TRUNCATE). `verify_chain` recomputes every hash, so a record altered or
-removed behind the trigger's back shows up as the first broken link.
+removed behind the trigger's back shows up as the first broken link; models.checkpoints anchors the heads
+outside the database against a rewrite of the whole tail.
+
+Who may append which kind is WRITERS. Each record carries the organisation whose key wrote it; other
+organisations see its `data` and `actor` redacted (the platform sees everything).
 """
 
 from __future__ import annotations
@@ -14,23 +18,27 @@ from uuid import UUID
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 
+from models.checkpoints import Checkpoint, checkpoint_head, latest_checkpoint
 from models.db import Connection
-from models.errors import Conflict
+from models.errors import Conflict, Forbidden
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope
+from models.tenancy import TenantScope, Visibility
 from models.types import check_json, check_text
 from models.units import require_visible_unit
+from models.work_orders import require_open_crew_work_order, require_unit_work_order
 
 __all__ = [
     "STATUS_AFTER",
+    "WRITERS",
     "ChainReport",
     "LifecycleKind",
     "LifecycleRecord",
     "append_record",
     "list_records",
+    "redacted_columns",
     "verify_chain",
 ]
 
@@ -60,6 +68,33 @@ STATUS_AFTER: dict[LifecycleKind, str] = {
     LifecycleKind.INSTALLATION: "installed",
     LifecycleKind.COMMISSIONING: "in_service",
     LifecycleKind.DECOMMISSION: "decommissioned",
+}
+
+_MAKER = frozenset({Visibility.MAKE})
+_FIELD = frozenset({Visibility.CONTRACT, Visibility.CREW})
+# Who may append each kind, besides the platform (admin keys and the platform's own jobs append any). A
+# manufacturer's own units (Visibility.MAKE) get the factory's kinds; the current contract holder
+# (Visibility.CONTRACT) and its crews, on their own open work orders of the unit, the field's; closing the
+# record for good is the owner's decision, taken through the platform (there is no owner role yet).
+WRITERS: dict[LifecycleKind, frozenset[Visibility]] = {
+    LifecycleKind.FACTORY_BUILD: _MAKER,
+    LifecycleKind.FACTORY_TEST: _MAKER,
+    LifecycleKind.SHIPMENT: _MAKER,
+    LifecycleKind.INSTALLATION: _FIELD,
+    LifecycleKind.COMMISSIONING: _FIELD,
+    LifecycleKind.INSPECTION: _FIELD,
+    LifecycleKind.SELF_TEST: _FIELD,
+    LifecycleKind.MAINTENANCE: _FIELD,
+    LifecycleKind.FAULT: _FIELD,
+    LifecycleKind.REPAIR: _FIELD,
+    LifecycleKind.PART_REPLACEMENT: _FIELD,
+    LifecycleKind.MODERNIZATION: _FIELD,
+    LifecycleKind.DECOMMISSION: frozenset(),
+}
+_WHO = {
+    Visibility.MAKE: "the unit's manufacturer",
+    Visibility.CONTRACT: "the contract holder",
+    Visibility.CREW: "its crews",
 }
 
 _COLUMNS = "id, unit_id, seq, kind, occurred_at, recorded_at, actor, data, work_order_id, prev_hash, hash"
@@ -93,11 +128,45 @@ class ChainReport(BaseModel):
     intact: bool
     first_broken_seq: int | None = None
     reason: str | None = None
+    checkpoint_id: int | None = Field(
+        None, description="The signed checkpoint the chain was checked against (null: none, or no operator key)"
+    )
+
+
+def redacted_columns(tenant: TenantScope, alias: str) -> tuple[sql.Composable, sql.Composable, sql.Composable]:
+    """SQL for a record's actor, data and work order id as `tenant` may read them: whole when the record is
+    the tenant's organisation's or the platform's, else redacted."""
+    own: sql.Composable = sql.SQL("TRUE")
+    if tenant.visibility is not Visibility.ALL:
+        own = sql.SQL("({a}.organization_id IS NULL OR {a}.organization_id = {org})").format(
+            a=sql.Identifier(alias), org=sql.Literal(tenant.organization_id)
+        )
+
+    def pick(column: str, redacted: str) -> sql.Composable:
+        return sql.SQL("CASE WHEN {own} THEN {a}.{c} ELSE {r} END").format(
+            own=own, a=sql.Identifier(alias), c=sql.Identifier(column), r=sql.SQL(redacted)
+        )
+
+    return pick("actor", "'another organisation'"), pick("data", "'{}'::jsonb"), pick("work_order_id", "NULL::uuid")
+
+
+def _check_writer(
+    conn: Connection, tenant: TenantScope, unit_id: str, kind: LifecycleKind, work_order_id: UUID | None
+) -> None:
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
+    if tenant.visibility is not Visibility.ALL and tenant.visibility not in WRITERS[kind]:
+        who = " or ".join(_WHO[v] for v in sorted(WRITERS[kind])) or "the owner, through the platform"
+        raise Forbidden(f"{kind} records are written by {who}")
+    if tenant.visibility is Visibility.CREW:
+        require_open_crew_work_order(conn, tenant=tenant, work_order_id=work_order_id, unit_id=unit_id)
+    elif work_order_id is not None:
+        require_unit_work_order(conn, tenant=tenant, work_order_id=work_order_id, unit_id=unit_id)
 
 
 def append_record(
     conn: Connection,
     *,
+    tenant: TenantScope,
     unit_id: str,
     kind: LifecycleKind | str,
     occurred_at: datetime,
@@ -105,10 +174,12 @@ def append_record(
     actor: str,
     work_order_id: UUID | None = None,
 ) -> LifecycleRecord:
-    """Append a record to the unit's chain and move the unit's status on; Conflict once it is decommissioned."""
+    """Append a record to the unit's chain and move the unit's status on, if the tenant may write this kind
+    (WRITERS: else Forbidden; a unit it cannot see: NotFound). Conflict once the unit is decommissioned."""
     kind = LifecycleKind(kind)
     check_json(data)
     check_text(actor)
+    _check_writer(conn, tenant, unit_id, kind, work_order_id)
     # The unit's append lock (the one the chain trigger takes) orders this check before any concurrent
     # decommission, without a row lock on units that would queue behind ingest's last_seen updates.
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('lifecycle:' || %(id)s, 0))", {"id": unit_id})
@@ -116,9 +187,9 @@ def append_record(
     if row is not None and row["status"] == "decommissioned":
         raise Conflict(f"unit {unit_id} is decommissioned; its record is closed")
     query = (
-        "INSERT INTO lifecycle_records (unit_id, seq, kind, occurred_at, actor, data, work_order_id, hash)"
-        " VALUES (%(unit_id)s, 0, %(kind)s, %(occurred_at)s, %(actor)s, %(data)s, %(work_order_id)s, '')"
-        f" RETURNING {_COLUMNS}"
+        "INSERT INTO lifecycle_records (unit_id, seq, kind, occurred_at, actor, data, work_order_id, organization_id,"
+        " hash) VALUES (%(unit_id)s, 0, %(kind)s, %(occurred_at)s, %(actor)s, %(data)s, %(work_order_id)s, %(org)s,"
+        f" '') RETURNING {_COLUMNS}"
     )
     params = {
         "unit_id": unit_id,
@@ -127,31 +198,35 @@ def append_record(
         "actor": actor,
         "data": Jsonb(data),
         "work_order_id": work_order_id,
+        "org": None if tenant.visibility is Visibility.ALL else tenant.organization_id,
     }
     with translate_errors():
         record = fetch_one(conn, query, params, model=LifecycleRecord, what="lifecycle record")
         if kind in STATUS_AFTER:
             conn.execute(
-                "UPDATE units SET status = %(status)s, updated_at = clock_timestamp() WHERE id = %(id)s",
+                "UPDATE units SET status = %(status)s, version = version + 1, updated_at = clock_timestamp()"
+                " WHERE id = %(id)s",
                 {"status": STATUS_AFTER[kind], "id": unit_id},
             )
     return record
 
 
 def list_records(
-    conn: Connection, *, scope: TenantScope, unit_id: str, page: PageParams, kind: LifecycleKind | None = None
+    conn: Connection, *, tenant: TenantScope, unit_id: str, page: PageParams, kind: LifecycleKind | None = None
 ) -> Page[LifecycleRecord]:
-    """The unit's records in chain order, optionally of one kind."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
-    query = (
-        f"SELECT {_COLUMNS} FROM lifecycle_records WHERE unit_id = %(u)s"
-        " AND (%(kind)s::text IS NULL OR kind = %(kind)s) ORDER BY seq"
-    )
+    """The unit's records in chain order, optionally of one kind; other organisations' records redacted."""
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
+    actor, data, work_order = redacted_columns(tenant, "r")
+    query = sql.SQL(
+        "SELECT r.id, r.unit_id, r.seq, r.kind, r.occurred_at, r.recorded_at, {actor} AS actor, {data} AS data,"
+        " {work_order} AS work_order_id, r.prev_hash, r.hash FROM lifecycle_records r WHERE r.unit_id = %(u)s"
+        " AND (%(kind)s::text IS NULL OR r.kind = %(kind)s) ORDER BY r.seq"
+    ).format(actor=actor, data=data, work_order=work_order)
     return fetch_page(conn, query, {"u": unit_id, "kind": kind}, model=LifecycleRecord, page=page)
 
 
 _VERIFY = sql.SQL("""
-SELECT seq,
+SELECT seq, hash,
        hash = lifecycle_record_hash(r) AS hash_ok,
        prev_hash IS NOT DISTINCT FROM lag(hash) OVER w AS link_ok,
        seq = row_number() OVER w AS seq_ok
@@ -161,9 +236,26 @@ ORDER BY seq
 """)
 
 
-def verify_chain(conn: Connection, *, scope: TenantScope, unit_id: str) -> ChainReport:
-    """Recompute every hash and link of the unit's chain; report the first record that does not match."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+def _against_checkpoint(unit_id: str, rows: list[dict[str, Any]], checkpoint: Checkpoint, key: bytes) -> str | None:
+    """Why the chain does not hold the head the checkpoint signed (None: it does)."""
+    try:
+        head = checkpoint_head(checkpoint, trusted_key=key, unit_id=unit_id)
+    except ValueError as exc:
+        return str(exc)
+    if head is None:
+        return None
+    held = next((row for row in rows if row["seq"] == head.seq), None)
+    if held is None:
+        return f"checkpoint {checkpoint.id} signed record {head.seq}; the chain ends at {len(rows)} (records removed)"
+    if bytes(held["hash"]).hex() != head.hash:
+        return f"record {head.seq} is not the one checkpoint {checkpoint.id} signed (the chain was rewritten)"
+    return None
+
+
+def verify_chain(conn: Connection, *, tenant: TenantScope, unit_id: str, trusted_key: bytes | None) -> ChainReport:
+    """Recompute every hash and link of the unit's chain; report the first record that does not match. With the
+    operator's public key, the chain must also still hold the head the latest signed checkpoint names."""
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     rows = conn.execute(_VERIFY, {"u": unit_id}).fetchall()
     for row in rows:
         reason = None
@@ -177,4 +269,10 @@ def verify_chain(conn: Connection, *, scope: TenantScope, unit_id: str) -> Chain
             seq = row["seq"]
             assert isinstance(seq, int)
             return ChainReport(unit_id=unit_id, records=len(rows), intact=False, first_broken_seq=seq, reason=reason)
-    return ChainReport(unit_id=unit_id, records=len(rows), intact=True)
+    checkpoint = latest_checkpoint(conn) if trusted_key is not None else None
+    if checkpoint is None or trusted_key is None:
+        return ChainReport(unit_id=unit_id, records=len(rows), intact=True)
+    reason = _against_checkpoint(unit_id, rows, checkpoint, trusted_key)
+    return ChainReport(
+        unit_id=unit_id, records=len(rows), intact=reason is None, reason=reason, checkpoint_id=checkpoint.id
+    )

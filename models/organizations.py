@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from models.catalogue import Catalogue
 from models.db import Connection
-from models.types import Name
+from models.types import Name, Text
 
 __all__ = [
     "ORGANIZATIONS",
@@ -40,6 +40,7 @@ class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
     kind: OrgKind
+    region: Text | None = None  # a regulator's region: it oversees the units at the sites of that region
 
 
 class Organization(OrganizationCreate):
@@ -52,7 +53,7 @@ class Organization(OrganizationCreate):
 
 ORGANIZATIONS = Catalogue(
     table="organizations",
-    columns=("id", "name", "kind", "created_at"),
+    columns=("id", "name", "kind", "region", "created_at"),
     model=Organization,
     what="organization",
     order_by=("name",),
@@ -60,9 +61,9 @@ ORGANIZATIONS = Catalogue(
 )
 
 
-def create_organization(conn: Connection, *, name: str, kind: OrgKind | str) -> Organization:
+def create_organization(conn: Connection, *, name: str, kind: OrgKind | str, region: str | None = None) -> Organization:
     """Register an organisation; Conflict when the name is taken."""
-    return ORGANIZATIONS.create(conn, {"name": name, "kind": str(kind)})
+    return ORGANIZATIONS.create(conn, {"name": name, "kind": str(kind), "region": region})
 
 
 def get_organization_by_name(conn: Connection, *, name: str) -> Organization:

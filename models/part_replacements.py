@@ -10,9 +10,8 @@ from models.components import get_component_by_serial
 from models.db import Connection
 from models.lifecycle import LifecycleKind, LifecycleRecord, append_record
 from models.tenancy import TenantScope
-from models.types import LongText, Text, Timestamp
-from models.units import install_component, require_visible_unit
-from models.work_orders import require_unit_work_order
+from models.types import LongText, PastTimestamp, Text
+from models.units import install_component
 
 __all__ = ["PartReplacement", "replace_part"]
 
@@ -23,35 +22,31 @@ class PartReplacement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Text
     installed_serial: Text
-    occurred_at: Timestamp
+    occurred_at: PastTimestamp
     work_order_id: UUID | None = None
     reason: LongText | None = None
 
 
 def replace_part(
-    conn: Connection, *, scope: TenantScope, unit_id: str, replacement: PartReplacement, actor: str
+    conn: Connection, *, tenant: TenantScope, unit_id: str, replacement: PartReplacement, actor: str
 ) -> LifecycleRecord:
-    """Install `installed_serial` in the position (closing the previous one) and append a part_replacement record."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
-    if replacement.work_order_id is not None:
-        require_unit_work_order(conn, scope=scope, work_order_id=replacement.work_order_id, unit_id=unit_id)
+    """Append a part_replacement record (if the tenant may: see lifecycle.WRITERS) and install `installed_serial`
+    in the position, closing the previous one; both or neither, as the caller's transaction commits."""
     component = get_component_by_serial(conn, serial=replacement.installed_serial)
     removed = conn.execute(
         "SELECT c.serial FROM unit_components uc JOIN components c ON c.id = uc.component_id"
         " WHERE uc.unit_id = %(u)s AND uc.position = %(p)s AND uc.removed_at IS NULL",
         {"u": unit_id, "p": replacement.position},
     ).fetchone()
-    install_component(
-        conn, unit_id=unit_id, position=replacement.position, component_id=component.id, at=replacement.occurred_at
-    )
     data = {
         "position": replacement.position,
         "removed_serial": removed["serial"] if removed else None,
         "installed_serial": component.serial,
         "reason": replacement.reason,
     }
-    return append_record(
+    record = append_record(
         conn,
+        tenant=tenant,
         unit_id=unit_id,
         kind=LifecycleKind.PART_REPLACEMENT,
         occurred_at=replacement.occurred_at,
@@ -59,3 +54,12 @@ def replace_part(
         actor=actor,
         work_order_id=replacement.work_order_id,
     )
+    install_component(
+        conn,
+        tenant=tenant,
+        unit_id=unit_id,
+        position=replacement.position,
+        component_id=component.id,
+        at=replacement.occurred_at,
+    )
+    return record

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import psycopg
 from psycopg.rows import scalar_row
+
+from models.db import Connection
 
 __all__ = ["RETAINED_HYPERTABLES", "drop_old_chunks"]
 
@@ -14,7 +14,7 @@ __all__ = ["RETAINED_HYPERTABLES", "drop_old_chunks"]
 RETAINED_HYPERTABLES = ("telemetry",)
 
 
-def drop_old_chunks(conn: psycopg.Connection[Any], *, older_than: timedelta) -> list[str]:
+def drop_old_chunks(conn: Connection, *, older_than: timedelta) -> list[str]:
     """Drop telemetry chunks whose data is all older than `older_than`; return the dropped chunk names."""
     dropped: list[str] = []
     with conn.cursor(row_factory=scalar_row) as cur:

@@ -65,8 +65,19 @@ class Settings(BaseSettings):
     # Starlette sets no body limit; lifecycle records and batches are small, 1 MiB is generous.
     api_max_body_bytes: int = 1 << 20
     admin_key: str | None = None
+    # The operator's Ed25519 public key (64 hex characters) for chain checkpoints; its private half stays
+    # outside the database. Unset: chains are verified by their hashes only.
+    checkpoint_public_key: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
     mqtt_topic_prefix: str = "lb/v1"
+    # Where the broker reads its password and ACL files (`liftbrain up` sets it for the embedded broker): the
+    # brain keeps them in step with the mqtt_credentials table and has the broker reload them.
+    mqtt_auth_dir: Path | None = None
+    # Service identities an operator configures (docker-compose): `db migrate` registers them.
+    mqtt_ingest_password: str | None = None
+    mqtt_simulator_password: str | None = None
+    # A rotated device credential stays valid this long beside its successor, so a fleet can roll over.
+    mqtt_rotation_grace_hours: float = 168.0
     ingest_client_id: str = "liftbrain-ingest"
     # Set to share the subscription between several ingest processes ($share/<group>/...).
     ingest_shared_group: str | None = None
@@ -87,6 +98,9 @@ class Settings(BaseSettings):
     telemetry_retention_days: int = 400
     # A unit that publishes nothing for this long is marked offline (its last will may never come).
     unit_offline_after_seconds: float = 900.0
+    # On-demand maintenance: the longest routine interval a monitored unit with a good record may earn
+    # (the pilots allow one to three months).
+    maintenance_interval_ceiling_days: int = Field(60, ge=30, le=92)
 
     @field_validator("database_url")
     @classmethod
@@ -111,6 +125,8 @@ class Settings(BaseSettings):
     def _refuse_dev_secrets_in_prod(self) -> Settings:
         if self.env == "prod" and self.admin_key and self.admin_key.startswith(DEV_ADMIN_KEY_PREFIX):
             raise ValueError("LIFTBRAIN_ADMIN_KEY is a development key; set a real one in prod")
+        if self.env == "prod" and self.mqtt_url and parse_mqtt_url(self.mqtt_url).username is None:
+            raise ValueError("LIFTBRAIN_MQTT_URL has no credentials: anonymous MQTT is refused in prod")
         return self
 
     @property

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import msgspec
-import psycopg
 from psycopg.rows import class_row
+
+from models.db import Connection
 
 __all__ = ["LABEL_COLUMNS", "Label", "load_labels_file", "read_labels", "unit_labels"]
 
 LABEL_COLUMNS = (
     "kind", "unit_id", "cause", "onset_at", "component_type", "component_serial", "batch_lot", "batch_defective",
-    "event_code", "event_at", "predicted_failure_at", "failure_at", "repaired_at",
+    "event_code", "event_at", "predicted_failure_at", "failure_at", "repaired_at", "ends_at", "arrived_at",
+    "detected_at", "signal", "magnitude", "precursor",
 )  # fmt: skip
 
 
 class Label(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
-    """One ground-truth record: a line of the simulator's labels file, a row of simulation_labels."""
+    """One ground-truth record: a line of the simulator's labels file, a row of simulation_labels.
+
+    kind "confounder": `cause` names it (sensor_drift, stuck_value, ...), active from `onset_at` to `ends_at`,
+    on `signal` (a telemetry field, when it touches one) by `magnitude`. A fault's `precursor` says whether
+    wear announced it. A degradation's `detected_at` is the visit that found it and `magnitude` the severity
+    left after the fix (0: replaced). An entrapment's `arrived_at` is the crew's arrival, `ends_at` the release.
+    """
 
     kind: str
     unit_id: str
@@ -34,6 +41,12 @@ class Label(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
     predicted_failure_at: datetime | None = None
     failure_at: datetime | None = None
     repaired_at: datetime | None = None
+    ends_at: datetime | None = None
+    arrived_at: datetime | None = None
+    detected_at: datetime | None = None
+    signal: str | None = None
+    magnitude: float | None = None
+    precursor: bool | None = None
 
 
 def read_labels(path: Path) -> list[Label]:
@@ -42,7 +55,7 @@ def read_labels(path: Path) -> list[Label]:
     return [decoder.decode(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) -> int:
+def load_labels_file(conn: Connection, *, run_id: str, path: Path) -> int:
     """Replace run `run_id`'s labels with the file's (loading the same run again is idempotent); return the count."""
     conn.execute("DELETE FROM simulation_labels WHERE run_id = %s", (run_id,))
     count = 0
@@ -53,7 +66,7 @@ def load_labels_file(conn: psycopg.Connection[Any], *, run_id: str, path: Path) 
     return count
 
 
-def unit_labels(conn: psycopg.Connection[Any], *, run_id: str, unit_id: str) -> list[Label]:
+def unit_labels(conn: Connection, *, run_id: str, unit_id: str) -> list[Label]:
     """A unit's labels in a run, in onset order."""
     with conn.cursor(row_factory=class_row(Label)) as cur:
         cur.execute(

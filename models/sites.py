@@ -20,6 +20,7 @@ class SiteCreate(BaseModel):
     name: Name
     address: Text | None = None
     city: Text | None = None
+    region: Text | None = None  # the regulator whose organisation has this region oversees the site's units
 
 
 class Site(SiteCreate):
@@ -32,7 +33,7 @@ class Site(SiteCreate):
 
 SITES = Catalogue(
     table="sites",
-    columns=("id", "name", "address", "city", "created_at"),
+    columns=("id", "name", "address", "city", "region", "created_at"),
     model=Site,
     what="site",
     order_by=("city NULLS LAST", "name"),

@@ -98,7 +98,7 @@ _QUERY = sql.SQL(
 def telemetry_window(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     unit_id: str,
     since: datetime,
     until: datetime,
@@ -111,6 +111,6 @@ def telemetry_window(
     width = BUCKET_WIDTH[bucket]
     if (until - since) / width > MAX_BUCKETS:
         raise BadRequest(f"the window spans more than {MAX_BUCKETS} buckets of {bucket}; use a wider bucket")
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     params = {"u": unit_id, "since": since, "until": until, "width": width}
     return fetch_page(conn, _QUERY, params, model=TelemetryBucket, page=page)

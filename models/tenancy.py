@@ -18,8 +18,31 @@ from psycopg import sql
 
 # A maintenance contract in force today: what gives a maintainer (and its crews) sight of a unit.
 CURRENT_CONTRACT = "starts_on <= current_date AND (ends_on IS NULL OR ends_on >= current_date)"
+# Work order statuses after which the work is over.
+CLOSED_STATUSES = "('done', 'verified', 'cancelled')"
+# A crew keeps read-only sight of a work order and its unit this long after the work order closed: to look at
+# the unit's telemetry after a repair and finish its report. Writing needs an open work order.
+CREW_READ_GRACE = "interval '24 hours'"
+# The work orders a crew sees: its own, open or closed within the grace, on a unit whose contract with the
+# work order's maintainer is in force today.
+_CREW_WORK_ORDERS = (
+    "SELECT w.id, w.unit_id FROM work_orders w WHERE w.crew_id = {crew}"
+    f" AND (w.status NOT IN {CLOSED_STATUSES} OR w.updated_at > now() - {CREW_READ_GRACE})"
+    " AND EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = w.unit_id"
+    " AND c.maintainer_id = w.maintainer_id AND c.starts_on <= current_date"
+    " AND (c.ends_on IS NULL OR c.ends_on >= current_date))"
+)
 
-__all__ = ["CURRENT_CONTRACT", "ROLE_ORG_KIND", "ROLE_VISIBILITY", "Role", "TenantScope", "Visibility"]
+__all__ = [
+    "CLOSED_STATUSES",
+    "CREW_READ_GRACE",
+    "CURRENT_CONTRACT",
+    "ROLE_ORG_KIND",
+    "ROLE_VISIBILITY",
+    "Role",
+    "TenantScope",
+    "Visibility",
+]
 
 
 class Role(StrEnum):
@@ -30,6 +53,8 @@ class Role(StrEnum):
     MAINTAINER = "maintainer"
     CREW = "crew"
     DEVICE = "device"
+    SUPPLIER = "supplier"
+    REGULATOR = "regulator"
 
 
 class Visibility(StrEnum):
@@ -38,8 +63,10 @@ class Visibility(StrEnum):
     ALL = "all"
     MAKE = "make"  # units whose manufacturer belongs to the organisation
     CONTRACT = "contract"  # units the organisation holds a current maintenance contract for
-    CREW = "crew"  # units of the crew's own work orders
+    CREW = "crew"  # units of the crew's own open work orders under a current contract (plus CREW_READ_GRACE)
     NONE = "none"
+    SUPPLY = "supply"  # units that carry (or carried) components of the organisation's batches
+    REGION = "region"  # units at the sites of the organisation's region
 
 
 ROLE_VISIBILITY: dict[Role, Visibility] = {
@@ -48,6 +75,8 @@ ROLE_VISIBILITY: dict[Role, Visibility] = {
     Role.MAINTAINER: Visibility.CONTRACT,
     Role.CREW: Visibility.CREW,
     Role.DEVICE: Visibility.NONE,
+    Role.SUPPLIER: Visibility.SUPPLY,
+    Role.REGULATOR: Visibility.REGION,
 }
 
 # The organisation kind a key of each role must belong to (None: any).
@@ -57,6 +86,8 @@ ROLE_ORG_KIND: dict[Role, str | None] = {
     Role.MAINTAINER: "maintainer",
     Role.CREW: "maintainer",
     Role.DEVICE: None,
+    Role.SUPPLIER: "supplier",
+    Role.REGULATOR: "regulator",
 }
 
 _ISSUER = object()
@@ -82,11 +113,11 @@ class TenantScope:
 
     @classmethod
     def _issue(cls, role: Role, organization_id: UUID, crew_id: UUID | None) -> TenantScope:
-        """For models.api_keys only: the scope of a resolved key."""
+        """For models.api_keys only: the tenant of a resolved key."""
         return cls(ROLE_VISIBILITY[role], organization_id, crew_id, issuer=_ISSUER)
 
     def units_predicate(self, unit_column: str) -> sql.Composable:
-        """A SQL condition true for the rows whose `unit_column` names a unit this scope may see."""
+        """A SQL condition true for the rows whose `unit_column` names a unit this tenant may see."""
         column = sql.Identifier(*unit_column.split("."))
         org = sql.Literal(self.organization_id)
         match self.visibility:
@@ -105,13 +136,57 @@ class TenantScope:
                 )
                 return sql.SQL(query).format(col=column, org=org)
             case Visibility.CREW:
-                query = "{col} IN (SELECT w.unit_id FROM work_orders w WHERE w.crew_id = {crew})"
+                query = "{col} IN (SELECT unit_id FROM (" + _CREW_WORK_ORDERS + ") AS crew_orders)"
                 return sql.SQL(query).format(col=column, crew=sql.Literal(self.crew_id))
+            case Visibility.SUPPLY:
+                query = (
+                    "{col} IN (SELECT uc.unit_id FROM unit_components uc JOIN components c ON c.id = uc.component_id"
+                    " JOIN component_batches b ON b.id = c.batch_id JOIN suppliers s ON s.id = b.supplier_id"
+                    " WHERE s.organization_id = {org})"
+                )
+                return sql.SQL(query).format(col=column, org=org)
+            case Visibility.REGION:
+                query = (
+                    "{col} IN (SELECT u.id FROM units u JOIN sites s ON s.id = u.site_id"
+                    " JOIN organizations o ON o.region = s.region WHERE o.id = {org})"
+                )
+                return sql.SQL(query).format(col=column, org=org)
             case Visibility.NONE:
                 return sql.SQL("FALSE")
 
+    def work_orders_predicate(self, id_column: str, maintainer_column: str) -> sql.Composable:
+        """A SQL condition true for the work orders this tenant may see: a maintainer its own, a crew its own
+        open ones under a current contract (plus the read-only grace), the platform all."""
+        match self.visibility:
+            case Visibility.ALL:
+                return sql.SQL("TRUE")
+            case Visibility.CONTRACT:
+                return sql.SQL("{} = {}").format(
+                    sql.Identifier(*maintainer_column.split(".")), sql.Literal(self.organization_id)
+                )
+            case Visibility.CREW:
+                query = "{col} IN (SELECT id FROM (" + _CREW_WORK_ORDERS + ") AS crew_orders)"
+                return sql.SQL(query).format(col=sql.Identifier(*id_column.split(".")), crew=sql.Literal(self.crew_id))
+            case _:
+                return sql.SQL("FALSE")
+
+    def suppliers_predicate(self, supplier_column: str) -> sql.Composable:
+        """A SQL condition true when `supplier_column` names a supplier this scope may see the batches of.
+
+        A supplier sees only its own; the platform, manufacturers (who compare their suppliers) and regulators
+        see every supplier's fleet figures, which hold no unit or customer data.
+        """
+        if self.visibility in (Visibility.ALL, Visibility.MAKE, Visibility.REGION):
+            return sql.SQL("TRUE")
+        if self.visibility is not Visibility.SUPPLY:
+            return sql.SQL("FALSE")
+        query = "{col} IN (SELECT s.id FROM suppliers s WHERE s.organization_id = {org})"
+        return sql.SQL(query).format(
+            col=sql.Identifier(*supplier_column.split(".")), org=sql.Literal(self.organization_id)
+        )
+
     def maintainer_predicate(self, maintainer_column: str, crew_column: str) -> sql.Composable:
-        """A SQL condition true for a maintainer's rows (crews, work orders) this scope may see.
+        """A SQL condition true for a maintainer's rows (its crews) this tenant may see.
 
         A maintainer sees its own (`maintainer_column`), a crew only its own (`crew_column` names the crew).
         """
@@ -127,7 +202,7 @@ class TenantScope:
         return sql.SQL("{} = {}").format(sql.Identifier(*column.split(".")), sql.Literal(value))
 
     def manufacturers_predicate(self, manufacturer_column: str) -> sql.Composable:
-        """A SQL condition true when `manufacturer_column` names a manufacturer this scope may build for."""
+        """A SQL condition true when `manufacturer_column` names a manufacturer this tenant may build for."""
         if self.visibility is Visibility.ALL:
             return sql.SQL("TRUE")
         if self.visibility is not Visibility.MAKE:

@@ -1,5 +1,8 @@
 """A unit's full timeline: lifecycle records, controller events, work orders, build changes and online/offline
-status, merged into one ordered, paginated stream."""
+status, merged into one ordered, paginated stream.
+
+The timeline shows no more than the resources it merges: work orders only those the tenant may open, and
+other organisations' lifecycle records with their private fields redacted (as `/records` does)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from models.db import Connection
+from models.lifecycle import redacted_columns
 from models.queries import Page, PageParams, fetch_page
 from models.tenancy import TenantScope
 from models.units import require_visible_unit
@@ -40,13 +44,14 @@ class TimelineEntry(BaseModel):
 
 
 # Each branch yields named (time, source, kind, ref, detail) columns, since any branch may come first in the
-# UNION, for unit %(u)s within {window} on its time column.
+# UNION, for unit %(u)s within {window} on its time column; {actor}, {data}, {work_order} are a record's columns
+# as the tenant may read them, {work_orders_visible} the tenant's work order predicate.
 _BRANCHES: dict[TimelineSource, tuple[str, str]] = {
     TimelineSource.LIFECYCLE: (
-        "occurred_at",
-        "SELECT occurred_at AS time, 'lifecycle' AS source, kind, seq::text AS ref,"
-        " jsonb_build_object('actor', actor, 'data', data, 'work_order_id', work_order_id) AS detail"
-        " FROM lifecycle_records WHERE unit_id = %(u)s AND {window}",
+        "r.occurred_at",
+        "SELECT r.occurred_at AS time, 'lifecycle' AS source, r.kind, r.seq::text AS ref,"
+        " jsonb_build_object('actor', {actor}, 'data', {data}, 'work_order_id', {work_order}) AS detail"
+        " FROM lifecycle_records r WHERE r.unit_id = %(u)s AND {window}",
     ),
     TimelineSource.EVENT: (
         "time",
@@ -60,7 +65,7 @@ _BRANCHES: dict[TimelineSource, tuple[str, str]] = {
         " jsonb_build_object('title', w.title, 'kind', w.kind, 'status', w.status, 'crew_id', w.crew_id) AS detail"
         " FROM work_orders w CROSS JOIN LATERAL (VALUES (w.created_at, 'work_order_opened'),"
         " (w.completed_at, 'work_order_completed'), (w.verified_at, 'work_order_verified')) AS x (time, kind)"
-        " WHERE w.unit_id = %(u)s AND x.time IS NOT NULL AND {window}",
+        " WHERE w.unit_id = %(u)s AND x.time IS NOT NULL AND {work_orders_visible} AND {window}",
     ),
     TimelineSource.BUILD: (
         "x.time",
@@ -91,7 +96,7 @@ def _window(column: str) -> sql.Composable:
 def unit_timeline(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     unit_id: str,
     page: PageParams,
     since: datetime | None = None,
@@ -99,9 +104,16 @@ def unit_timeline(
     sources: Collection[TimelineSource] = tuple(TimelineSource),
 ) -> Page[TimelineEntry]:
     """Everything that happened to the unit in [since, until), oldest first, from the chosen sources."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     chosen = [source for source in TimelineSource if source in sources] or list(TimelineSource)
-    branches = [sql.SQL(_BRANCHES[s][1]).format(window=_window(_BRANCHES[s][0])) for s in chosen]
+    actor, data, work_order = redacted_columns(tenant, "r")
+    visible = tenant.work_orders_predicate("w.id", "w.maintainer_id")
+    branches = [
+        sql.SQL(_BRANCHES[s][1]).format(
+            window=_window(_BRANCHES[s][0]), actor=actor, data=data, work_order=work_order, work_orders_visible=visible
+        )
+        for s in chosen
+    ]
     query = sql.SQL("SELECT * FROM ({}) AS t ORDER BY time, source, ref, kind").format(
         sql.SQL(" UNION ALL ").join(branches)
     )

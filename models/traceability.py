@@ -46,18 +46,18 @@ class BuildSlot(BaseModel):
     supplier_name: str | None
 
 
-def current_build(conn: Connection, *, scope: TenantScope, unit_id: str, page: PageParams) -> Page[BuildSlot]:
+def current_build(conn: Connection, *, tenant: TenantScope, unit_id: str, page: PageParams) -> Page[BuildSlot]:
     """What sits in the unit now, by position."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     query = _SELECT + " WHERE uc.unit_id = %(u)s AND uc.removed_at IS NULL ORDER BY uc.position"
     return fetch_page(conn, query, {"u": unit_id}, model=BuildSlot, page=page)
 
 
 def position_history(
-    conn: Connection, *, scope: TenantScope, unit_id: str, position: str, page: PageParams
+    conn: Connection, *, tenant: TenantScope, unit_id: str, position: str, page: PageParams
 ) -> Page[BuildSlot]:
     """The genealogy of a position: every component that ever sat there, oldest first."""
-    require_visible_unit(conn, scope=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     query = _SELECT + " WHERE uc.unit_id = %(u)s AND uc.position = %(p)s ORDER BY uc.installed_at, uc.id"
     return fetch_page(conn, query, {"u": unit_id, "p": position}, model=BuildSlot, page=page)
 
@@ -65,18 +65,18 @@ def position_history(
 def recall_impact(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     page: PageParams,
     batch_id: UUID | None = None,
     supplier_id: UUID | None = None,
     include_removed: bool = False,
 ) -> Page[BuildSlot]:
-    """The units (of those the scope sees) carrying components of a batch or supplier, now or ever."""
+    """The units (of those the tenant sees) carrying components of a batch or supplier, now or ever."""
     if batch_id is None and supplier_id is None:
         raise BadRequest("name a batch_id or a supplier_id")
     query = sql.SQL(
         _SELECT + " WHERE {visible} AND (%(b)s::uuid IS NULL OR b.id = %(b)s) AND (%(s)s::uuid IS NULL OR s.id = %(s)s)"
         " AND (%(all)s OR uc.removed_at IS NULL) ORDER BY uc.unit_id, uc.position, uc.installed_at, uc.id"
-    ).format(visible=scope.units_predicate("uc.unit_id"))
+    ).format(visible=tenant.units_predicate("uc.unit_id"))
     params = {"b": batch_id, "s": supplier_id, "all": include_removed}
     return fetch_page(conn, query, params, model=BuildSlot, page=page)

@@ -48,7 +48,7 @@ Floors = Annotated[StrictInt, Field(ge=2, le=250)]
 
 _SELECT = """
 SELECT u.id, u.serial, u.registration_code, u.model_id, u.manufacturer_id, u.site_id, u.building, u.floors,
-       u.status, u.auto_registered, u.online, u.last_seen, u.created_at, u.updated_at,
+       u.status, u.auto_registered, u.online, u.last_seen, u.version, u.created_at, u.updated_at,
        s.name AS site_name, s.address, s.city
 FROM units u LEFT JOIN sites s ON s.id = u.site_id
 """
@@ -95,6 +95,7 @@ class Unit(BaseModel):
     auto_registered: bool
     online: bool
     last_seen: datetime | None
+    version: int = Field(description="Bumped by every registry or status change (not by presence): the ETag")
     created_at: datetime
     updated_at: datetime
 
@@ -119,13 +120,12 @@ def create_unit(
     model_id: UUID,
     site_id: UUID | None,
     floors: int,
+    tenant: TenantScope,
     building: str | None = None,
-    scope: TenantScope | None = None,
 ) -> Unit:
-    """Register a unit of `model_id`; with a `scope`, only of a model that scope may build (else NotFound)."""
-    scope = scope or TenantScope.internal()
+    """Register a unit of `model_id`, only of a model the tenant may build (else NotFound)."""
     query = sql.SQL("SELECT manufacturer_id FROM unit_models WHERE id = %(id)s AND {}").format(
-        scope.manufacturers_predicate("manufacturer_id")
+        tenant.manufacturers_predicate("manufacturer_id")
     )
     row = conn.execute(query, {"id": model_id}).fetchone()
     if row is None:
@@ -147,18 +147,18 @@ def create_unit(
     )
     with translate_errors():
         conn.execute(insert, params)
-    return get_unit(conn, scope=scope, unit_id=unit_id)
+    return get_unit(conn, tenant=tenant, unit_id=unit_id)
 
 
-def get_unit(conn: Connection, *, scope: TenantScope, unit_id: str) -> Unit:
-    """One unit the scope may see, or NotFound."""
-    query = sql.SQL(_SELECT + " WHERE u.id = %(id)s AND {}").format(scope.units_predicate("u.id"))
+def get_unit(conn: Connection, *, tenant: TenantScope, unit_id: str) -> Unit:
+    """One unit the tenant may see, or NotFound."""
+    query = sql.SQL(_SELECT + " WHERE u.id = %(id)s AND {}").format(tenant.units_predicate("u.id"))
     return fetch_one(conn, query, {"id": unit_id}, model=Unit, what="unit")
 
 
-def require_visible_unit(conn: Connection, *, scope: TenantScope, unit_id: str) -> None:
-    """NotFound unless the unit exists and the scope may see it."""
-    query = sql.SQL("SELECT 1 FROM units WHERE id = %(id)s AND {}").format(scope.units_predicate("id"))
+def require_visible_unit(conn: Connection, *, tenant: TenantScope, unit_id: str) -> None:
+    """NotFound unless the unit exists and the tenant may see it."""
+    query = sql.SQL("SELECT 1 FROM units WHERE id = %(id)s AND {}").format(tenant.units_predicate("id"))
     if conn.execute(query, {"id": unit_id}).fetchone() is None:
         raise NotFound("no such unit")
 
@@ -166,26 +166,26 @@ def require_visible_unit(conn: Connection, *, scope: TenantScope, unit_id: str) 
 def list_units(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     page: PageParams,
     status: UnitStatus | None = None,
     manufacturer_id: UUID | None = None,
     site_id: UUID | None = None,
 ) -> Page[Unit]:
-    """The units the scope may see, by id, optionally filtered."""
+    """The units the tenant may see, by id, optionally filtered."""
     query = sql.SQL(
         _SELECT + " WHERE {} AND (%(status)s::text IS NULL OR u.status = %(status)s)"
         " AND (%(m)s::uuid IS NULL OR u.manufacturer_id = %(m)s) AND (%(s)s::uuid IS NULL OR u.site_id = %(s)s)"
         " ORDER BY u.id"
-    ).format(scope.units_predicate("u.id"))
+    ).format(tenant.units_predicate("u.id"))
     params = {"status": status, "m": manufacturer_id, "s": site_id}
     return fetch_page(conn, query, params, model=Unit, page=page)
 
 
 def update_unit(
-    conn: Connection, *, scope: TenantScope, unit_id: str, changes: UnitUpdate, expected_updated_at: datetime | None
+    conn: Connection, *, tenant: TenantScope, unit_id: str, changes: UnitUpdate, expected_version: int
 ) -> Unit:
-    """Apply `changes`; PreconditionFailed when `expected_updated_at` is given and the unit changed since."""
+    """Apply `changes` to the unit at `expected_version`; PreconditionFailed when it moved on since."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if not values:
         raise BadRequest("nothing to change")
@@ -193,21 +193,22 @@ def update_unit(
         sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values
     )
     query = sql.SQL(
-        "UPDATE units SET {assignments}, updated_at = clock_timestamp() WHERE id = %(_id)s AND {visible}"
-        " AND (%(_expected)s::timestamptz IS NULL OR updated_at = %(_expected)s) RETURNING id"
-    ).format(assignments=assignments, visible=scope.units_predicate("id"))
+        "UPDATE units SET {assignments}, version = version + 1, updated_at = clock_timestamp()"
+        " WHERE id = %(_id)s AND {visible} AND version = %(_expected)s RETURNING id"
+    ).format(assignments=assignments, visible=tenant.units_predicate("id"))
     with translate_errors():
-        row = conn.execute(query, {**values, "_id": unit_id, "_expected": expected_updated_at}).fetchone()
+        row = conn.execute(query, {**values, "_id": unit_id, "_expected": expected_version}).fetchone()
     if row is None:
-        require_visible_unit(conn, scope=scope, unit_id=unit_id)
+        require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
         raise PreconditionFailed("the unit changed since it was read; fetch it again")
-    return get_unit(conn, scope=scope, unit_id=unit_id)
+    return get_unit(conn, tenant=tenant, unit_id=unit_id)
 
 
 def install_component(
-    conn: Connection, *, unit_id: str, position: str, component_id: UUID, at: datetime
+    conn: Connection, *, tenant: TenantScope, unit_id: str, position: str, component_id: UUID, at: datetime
 ) -> Installation:
-    """Put a component in a position at `at`, closing whatever sat there before; the new installation."""
+    """Put a component in a position of a unit the tenant may see at `at`, closing whatever sat there before."""
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     close = (
         "UPDATE unit_components SET removed_at = %(at)s"
         " WHERE unit_id = %(unit_id)s AND position = %(position)s AND removed_at IS NULL"

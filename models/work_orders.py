@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from models.contracts import current_maintainer_id
 from models.crews import crew_maintainer_id
 from models.db import Connection
-from models.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from models.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
 from models.tenancy import TenantScope, Visibility
@@ -26,6 +26,8 @@ from models.units import require_visible_unit
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CLOSED",
+    "CREW_STATUSES",
     "TRANSITIONS",
     "WorkOrder",
     "WorkOrderCreate",
@@ -35,6 +37,7 @@ __all__ = [
     "create_work_order",
     "get_work_order",
     "list_work_orders",
+    "require_open_crew_work_order",
     "require_unit_work_order",
     "update_work_order",
     "work_queue",
@@ -66,18 +69,21 @@ class WorkOrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-S = WorkOrderStatus
 # A failed verification sends done work back to in_progress; verified and cancelled are final.
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
-    S.OPEN: frozenset({S.ASSIGNED, S.CANCELLED}),
-    S.ASSIGNED: frozenset({S.OPEN, S.IN_PROGRESS, S.CANCELLED}),
-    S.IN_PROGRESS: frozenset({S.DONE, S.CANCELLED}),
-    S.DONE: frozenset({S.VERIFIED, S.IN_PROGRESS}),
-    S.VERIFIED: frozenset(),
-    S.CANCELLED: frozenset(),
+    WorkOrderStatus.OPEN: frozenset({WorkOrderStatus.ASSIGNED, WorkOrderStatus.CANCELLED}),
+    WorkOrderStatus.ASSIGNED: frozenset({WorkOrderStatus.OPEN, WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.CANCELLED}),
+    WorkOrderStatus.IN_PROGRESS: frozenset({WorkOrderStatus.DONE, WorkOrderStatus.CANCELLED}),
+    WorkOrderStatus.DONE: frozenset({WorkOrderStatus.VERIFIED, WorkOrderStatus.IN_PROGRESS}),
+    WorkOrderStatus.VERIFIED: frozenset(),
+    WorkOrderStatus.CANCELLED: frozenset(),
 }
-# What a crew may do to its own work orders: the work itself, not planning or verification.
-CREW_STATUSES = frozenset({S.IN_PROGRESS, S.DONE})
+# The work is over; a crew keeps only read-only sight of these (models.tenancy.CREW_READ_GRACE).
+CLOSED = frozenset({WorkOrderStatus.DONE, WorkOrderStatus.VERIFIED, WorkOrderStatus.CANCELLED})
+# What a crew may do to its own open work orders: the work itself, not planning or verification.
+CREW_STATUSES = frozenset({WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.DONE})
+# When a work order reaches these statuses, the time is stamped in this column.
+STAMPS = {WorkOrderStatus.DONE: "completed_at", WorkOrderStatus.VERIFIED: "verified_at"}
 
 Priority = Annotated[StrictInt, Field(ge=1, le=5, description="1 is most urgent")]
 
@@ -130,22 +136,22 @@ class WorkOrder(BaseModel):
     updated_at: datetime
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
-    return scope.maintainer_predicate("maintainer_id", "crew_id")
+def _visible(tenant: TenantScope) -> sql.Composable:
+    return tenant.work_orders_predicate("id", "maintainer_id")
 
 
 def create_work_order(
-    conn: Connection, *, scope: TenantScope, order: WorkOrderCreate, source: str = "manual"
+    conn: Connection, *, tenant: TenantScope, order: WorkOrderCreate, source: str = "manual"
 ) -> WorkOrder:
-    """Open a work order on a unit the scope may see; a maintainer opens them only for itself."""
-    require_visible_unit(conn, scope=scope, unit_id=order.unit_id)
+    """Open a work order on a unit the tenant may see; a maintainer opens them only for itself."""
+    require_visible_unit(conn, tenant=tenant, unit_id=order.unit_id)
     maintainer_id = order.maintainer_id
-    if scope.visibility is not Visibility.ALL:
-        if maintainer_id not in (None, scope.organization_id):
+    if tenant.visibility is not Visibility.ALL:
+        if maintainer_id not in (None, tenant.organization_id):
             raise NotFound("no such maintainer")
-        maintainer_id = scope.organization_id
+        maintainer_id = tenant.organization_id
     if maintainer_id is None:
-        maintainer_id = current_maintainer_id(conn, unit_id=order.unit_id)
+        maintainer_id = current_maintainer_id(conn, tenant=tenant, unit_id=order.unit_id)
         if maintainer_id is None:
             raise BadRequest(f"unit {order.unit_id} has no current maintenance contract; name the maintainer")
     query = (
@@ -158,37 +164,53 @@ def create_work_order(
         return fetch_one(conn, query, params, model=WorkOrder, what="work order")
 
 
-def get_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID) -> WorkOrder:
-    """One work order the scope may see, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(scope))
+def get_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrder:
+    """One work order the tenant may see, or NotFound."""
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(tenant))
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
 
 
-def require_unit_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID, unit_id: str) -> None:
-    """NotFound unless the work order is visible to the scope and belongs to the unit."""
-    if get_work_order(conn, scope=scope, work_order_id=work_order_id).unit_id != unit_id:
+def require_unit_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID, unit_id: str) -> None:
+    """NotFound unless the work order is visible to the tenant and belongs to the unit."""
+    if get_work_order(conn, tenant=tenant, work_order_id=work_order_id).unit_id != unit_id:
         raise NotFound("no such work order on this unit")
+
+
+def require_open_crew_work_order(
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID | None, unit_id: str
+) -> None:
+    """For a crew: Forbidden unless it names one of its work orders on the unit that is still open."""
+    if work_order_id is None:
+        raise Forbidden("a crew records work under one of its work orders: name it (work_order_id)")
+    order = get_work_order(conn, tenant=tenant, work_order_id=work_order_id)
+    if order.unit_id != unit_id:
+        raise NotFound("no such work order on this unit")
+    if order.status in CLOSED:
+        raise Forbidden(f"the work order is {order.status}; a crew has read-only access to it now")
 
 
 def list_work_orders(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     page: PageParams,
     unit_id: str | None = None,
     status: WorkOrderStatus | None = None,
 ) -> Page[WorkOrder]:
-    """Work orders the scope may see, newest first, optionally of one unit or status."""
+    """Work orders the tenant may see, newest first, optionally of one unit or status."""
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND (%(u)s::text IS NULL OR unit_id = %(u)s)"
         " AND (%(status)s::text IS NULL OR status = %(status)s) ORDER BY created_at DESC, id"
-    ).format(_visible(scope))
+    ).format(_visible(tenant))
     return fetch_page(conn, query, {"u": unit_id, "status": status}, model=WorkOrder, page=page)
 
 
-def _check_change(conn: Connection, scope: TenantScope, current: WorkOrder, values: dict[str, Any]) -> None:
-    if scope.visibility is Visibility.CREW and (set(values) - {"status"} or values["status"] not in CREW_STATUSES):
-        raise BadRequest("a crew may only start or finish its work orders")
+def _check_change(conn: Connection, tenant: TenantScope, current: WorkOrder, values: dict[str, Any]) -> None:
+    if tenant.visibility is Visibility.CREW:
+        if set(values) - {"status"} or values["status"] not in CREW_STATUSES:
+            raise Forbidden("a crew may only start or finish its work orders")
+        if current.status in CLOSED:
+            raise Forbidden(f"the work order is {current.status}; a crew has read-only access to it now")
     status = values.get("status")
     if status is not None and status != current.status and status not in TRANSITIONS[current.status]:
         raise Conflict(f"a work order cannot go from {current.status} to {status}")
@@ -198,24 +220,28 @@ def _check_change(conn: Connection, scope: TenantScope, current: WorkOrder, valu
 
 
 def update_work_order(
-    conn: Connection, *, scope: TenantScope, work_order_id: UUID, changes: WorkOrderUpdate, expected_version: int | None
+    conn: Connection,
+    *,
+    tenant: TenantScope,
+    work_order_id: UUID,
+    changes: WorkOrderUpdate,
+    expected_version: int,
 ) -> WorkOrder:
-    """Apply `changes`; PreconditionFailed when `expected_version` is given and the work order moved on."""
+    """Apply `changes`; PreconditionFailed when the work order moved on from `expected_version`."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if not values:
         raise BadRequest("nothing to change")
-    current = get_work_order(conn, scope=scope, work_order_id=work_order_id)
-    if expected_version is not None and current.version != expected_version:
+    current = get_work_order(conn, tenant=tenant, work_order_id=work_order_id)
+    if current.version != expected_version:
         raise PreconditionFailed("the work order changed since it was read; fetch it again")
-    _check_change(conn, scope, current, values)
-    if values.get("crew_id") is not None and current.status is S.OPEN and "status" not in values:
-        values["status"] = S.ASSIGNED
+    _check_change(conn, tenant, current, values)
+    if values.get("crew_id") is not None and current.status is WorkOrderStatus.OPEN and "status" not in values:
+        values["status"] = WorkOrderStatus.ASSIGNED
     if "verification" in values and values["verification"] is not None:
         values["verification"] = Jsonb(values["verification"])
-    stamps = {S.DONE: "completed_at", S.VERIFIED: "verified_at"}
     extra: sql.Composable = sql.SQL("")
-    if values.get("status") in stamps:
-        extra = sql.SQL(", {} = clock_timestamp()").format(sql.Identifier(stamps[values["status"]]))
+    if values.get("status") in STAMPS:
+        extra = sql.SQL(", {} = clock_timestamp()").format(sql.Identifier(STAMPS[values["status"]]))
     assignments = sql.SQL(", ").join(
         sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values
     )
@@ -232,14 +258,14 @@ def update_work_order(
 
 
 # Still to be done: what a crew's queue holds.
-ACTIVE_STATUSES = (S.OPEN, S.ASSIGNED, S.IN_PROGRESS)
+ACTIVE_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED, WorkOrderStatus.IN_PROGRESS)
 
 
-def work_queue(conn: Connection, *, scope: TenantScope, page: PageParams) -> Page[WorkOrder]:
-    """Active work orders the scope may see, most urgent first: priority, then due date, then age."""
+def work_queue(conn: Connection, *, tenant: TenantScope, page: PageParams) -> Page[WorkOrder]:
+    """Active work orders the tenant may see, most urgent first: priority, then due date, then age."""
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND status = ANY(%(active)s)"
         " ORDER BY priority, due_at NULLS LAST, created_at, id"
-    ).format(_visible(scope))
+    ).format(_visible(tenant))
     active = [str(status) for status in ACTIVE_STATUSES]
     return fetch_page(conn, query, {"active": active}, model=WorkOrder, page=page)

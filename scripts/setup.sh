@@ -34,7 +34,8 @@ apt_install() {
 
 missing=()
 dpkg_has() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in postgresql mosquitto python3-venv python3-dev build-essential cmake dpkg-dev libssl-dev; do
+# mosquitto-clients: mosquitto_pub/_sub, so a newcomer can publish a sample by hand (see the README).
+for pkg in postgresql mosquitto mosquitto-clients python3-venv python3-dev build-essential cmake dpkg-dev libssl-dev; do
   dpkg_has "$pkg" || missing+=("$pkg")
 done
 [[ ${#missing[@]} -gt 0 ]] && apt_install "${missing[@]}"

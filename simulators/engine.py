@@ -7,22 +7,32 @@ stands still with its brake on; one whose power is cut reports nothing until pow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
+from models.contract import EVENT_CATALOGUE, EventCategory
+from simulators.confounders import Confounders
 from simulators.cycles import Cycles, plan_next
-from simulators.degradation import PROCESSES, severity
+from simulators.degradation import PROCESSES, detection_probability, severity
 from simulators.fleet import Fleet
-from simulators.incidents import MAINTENANCE_HOURS, draw_faults, maintenance_due
+from simulators.incidents import MAINTENANCE_HOURS, Hazards, draw_faults, maintenance_due
 from simulators.rng import FloatArray, IntArray, normal, uniform
 from simulators.sampling import Snapshot, observe
 
 __all__ = ["Incident", "Simulation", "StatusChange", "StepResult"]
 
+_FAULT_CODES = frozenset(code for code, spec in EVENT_CATALOGUE.items() if spec.category is EventCategory.FAULT)
+
 _MAINTENANCE_STREAM = 200
+_DETECTION_STREAM = 210
+_CONFOUNDER_NOISE = 230
+# A crew that finds wear replaces the part this often; otherwise it adjusts or cleans, leaving some wear behind.
+FULL_FIX_PROBABILITY = 0.8
+RESIDUAL_SHARE = (0.2, 0.5)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,11 @@ class Incident:
     floor: int
     cause: str
     component_type: str | None
+    # Whether wear announced it (None: not a fault); entrapments carry the rescue's arrival and release.
+    precursor: bool | None = None
+    arrived_at: float | None = None
+    released_at: float | None = None
+    ends_at: float | None = None  # a maintenance visit's end
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,15 @@ class StepResult:
 class Simulation:
     """A fleet advancing in steps of one sample period from `start`."""
 
-    def __init__(self, fleet: Fleet, *, start: datetime, sample_period_s: float, hazard_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        *,
+        start: datetime,
+        sample_period_s: float,
+        hazard_scale: float = 1.0,
+        confounder_scale: float = 1.0,
+    ) -> None:
         n, p = fleet.size, len(PROCESSES)
         self.fleet = fleet
         self.dt = sample_period_s
@@ -66,6 +89,10 @@ class Simulation:
         self.hazard_scale = hazard_scale
         self.step_index = 0
         self.cycles = Cycles.idle_at_lobby(n, self._times(-1))
+        self.onset = fleet.onset.copy()
+        self.detected_at = np.full((p, n), np.nan)
+        self.residual = np.full((p, n), np.nan)
+        self.hazards = Hazards(fleet.keys, fleet.site_keys, fleet.hazard_age, fleet.usage_factor, fleet.masks)
         self.failed_at = np.full((p, n), np.nan)
         self.repaired_at = np.full((p, n), np.nan)
         self.replaced = np.zeros((p, n), dtype=bool)
@@ -76,6 +103,11 @@ class Simulation:
         self.halt_position = np.zeros(n)
         self.halt_load = np.zeros(n)
         self.halt_cause = [""] * n
+        self.visit_started = np.full(n, -np.inf)
+        self.inspecting = np.zeros(n, dtype=bool)
+        self.confounders = Confounders(fleet.keys, fleet.site_keys, scale=confounder_scale)
+        # Called with the units whose trip just finished and the cycles holding those trips (calibration).
+        self.trip_observer: Callable[[npt.NDArray[np.intp], Cycles], None] | None = None
         self.trips = fleet.trips0.copy()
         self.door_cycles: IntArray = (fleet.trips0 * 11) // 10
         self.energy_kwh = fleet.energy0.copy()
@@ -88,7 +120,7 @@ class Simulation:
 
     def wear(self, t: FloatArray, units: npt.NDArray[np.intp] | slice = slice(None)) -> FloatArray:
         """Severity (processes, units) of every degradation process at times `t`."""
-        onset = np.where(self.replaced[:, units], np.inf, self.fleet.onset[:, units])
+        onset = np.where(self.replaced[:, units], np.inf, self.onset[:, units])
         ttf = self.fleet.ttf_s[:, units]
         return np.stack([severity(t, onset[i], ttf[i], proc.shape) for i, proc in enumerate(PROCESSES)])
 
@@ -106,6 +138,7 @@ class Simulation:
         self._strike(t, wear, snapshot, incidents, statuses)
         self._visit(t, snapshot, incidents)
         snapshot.reporting = ~self.offline
+        self.confounders.apply(snapshot, self.noise(_CONFOUNDER_NOISE))
         self.step_index += 1
         return StepResult(snapshot, incidents, statuses)
 
@@ -128,6 +161,7 @@ class Simulation:
             self.cycles.levelling_mm[u] = 0.0
         self.halted[ending] = False
         self.offline[ending] = False
+        self.inspecting[ending] = False
 
     def _advance_trips(self, t: FloatArray) -> None:
         cycles = self.cycles
@@ -136,6 +170,8 @@ class Simulation:
             if due.size == 0:
                 return
             done = cycles.pending[due]
+            if self.trip_observer is not None and done.any():
+                self.trip_observer(due[done], cycles)
             self.trips[due] += done
             self.door_cycles[due] += done * (1 + cycles.reopens[due])
             self.energy_kwh[due] += done * cycles.energy_kwh[due]
@@ -153,8 +189,8 @@ class Simulation:
             self.halt_cause[u] = cause
 
     def _fail(self, t: FloatArray, snapshot: Snapshot, incidents: list[Incident]) -> None:
-        onset = np.where(self.replaced, np.inf, self.fleet.onset)
-        fail_time = onset + self.fleet.ttf_s
+        onset = np.where(self.replaced, np.inf, self.onset)
+        fail_time = onset + self.fleet.ttf_s * self.fleet.fail_factor
         for p, process in enumerate(PROCESSES):
             new = np.flatnonzero(np.isnan(self.failed_at[p]) & (fail_time[p] <= t) & ~self.offline)
             if new.size == 0:
@@ -166,7 +202,7 @@ class Simulation:
                 if code is not None:
                     ts = float(fail_time[p, u])
                     incidents.append(
-                        Incident(int(u), ts, code, int(snapshot.floor[u]), process.cause, process.component_type)
+                        Incident(int(u), ts, code, int(snapshot.floor[u]), process.cause, process.component_type, True)
                     )
             self._halt(new, fail_time[p, new] + self.fleet.repair_s[p, new], process.cause, snapshot)
 
@@ -178,17 +214,25 @@ class Simulation:
         incidents: list[Incident],
         statuses: list[StatusChange],
     ) -> None:
-        draws = draw_faults(self.fleet.keys, self.step_index, ~self.halted, wear, self.dt, self.hazard_scale)
+        draws = draw_faults(self.hazards, self.step_index, ~self.halted, wear, self.dt, self.hazard_scale)
         component_of = {process.cause: process.component_type for process in PROCESSES}
         for draw in draws:
             spec = draw.spec
-            for u, wear_cause in zip(draw.units, draw.wear_cause, strict=True):
+            fault = spec.code in _FAULT_CODES
+            for i, (u, wear_cause) in enumerate(zip(draw.units, draw.wear_cause, strict=True)):
                 cause = wear_cause or spec.cause
                 component = component_of[wear_cause] if wear_cause else spec.component_type
-                incidents.append(Incident(int(u), float(t[u]), spec.code, int(snapshot.floor[u]), cause, component))
+                ts, floor = float(t[u]), int(snapshot.floor[u])
+                if spec.also:
+                    incidents.append(Incident(int(u), ts, spec.also, floor, spec.cause, None))
+                rescue = {}
+                if spec.code == "entrapment":
+                    rescue = {"arrived_at": ts + float(draw.arrival_s[i]), "released_at": ts + float(draw.release_s[i])}
+                precursor = (wear_cause is not None) if fault else None
+                incidents.append(Incident(int(u), ts, spec.code, floor, cause, component, precursor, **rescue))
                 if spec.offline:
                     statuses.append(StatusChange(int(u), float(t[u]), online=False))
-            if spec.outage_hours is not None:
+            if spec.outage_median_h is not None:
                 self._halt(draw.units, t[draw.units] + draw.outage_s, spec.cause, snapshot)
             if spec.offline:
                 self.offline[draw.units] = True
@@ -201,10 +245,42 @@ class Simulation:
             return
         low, high = MAINTENANCE_HOURS
         hours = low + (high - low) * uniform(fleet.keys[units], self.step_index, _MAINTENANCE_STREAM)
-        for u in units:
-            floor = int(snapshot.floor[u])
-            incidents.append(Incident(int(u), float(t[u]), "inspection_mode", floor, "maintenance_visit", None))
+        for u, visit_h in zip(units, hours, strict=True):
+            ts = float(t[u])
+            incidents.append(
+                Incident(int(u), ts, "inspection_mode", int(snapshot.floor[u]), "maintenance_visit", None,
+                         ends_at=ts + float(visit_h) * 3600.0)
+            )  # fmt: skip
         self._halt(units, t[units] + hours * 3600.0, "maintenance_visit", snapshot)
+        self.halt_load[units] = 0.0  # the technician rides the car roof, not the car
+        self.visit_started[units] = t[units]
+        self.inspecting[units] = True
+        self._inspect(units, t[units], t[units] + hours * 3600.0)
+
+    def _inspect(self, units: npt.NDArray[np.intp], t: FloatArray, done: FloatArray) -> None:
+        """The crew looks for wear; what it finds it fixes by the end of the visit, sometimes only partly."""
+        keys, fleet = self.fleet.keys[units], self.fleet
+        wear = self.wear(t, units)
+        for p, process in enumerate(PROCESSES):
+            chance = detection_probability(wear[p], process.detect_at_full, fleet.detect_skill[units])
+            stream = _DETECTION_STREAM + 3 * p
+            found = (
+                (wear[p] > 0) & np.isnan(self.failed_at[p, units]) & (uniform(keys, self.step_index, stream) < chance)
+            )
+            if not found.any():
+                continue
+            hit, when, level = units[found], done[found], wear[p, found]
+            self.detected_at[p, hit] = t[found]
+            self.repaired_at[p, hit] = when
+            full = uniform(keys[found], self.step_index, stream + 1) < FULL_FIX_PROBABILITY
+            self.replaced[p, hit[full]] = True
+            low, high = RESIDUAL_SHARE
+            residual = level * (low + (high - low) * uniform(keys[found], self.step_index, stream + 2))
+            self.residual[p, hit] = np.where(full, 0.0, residual)
+            # Partly fixed: the wear restarts from the residual severity at the end of the visit.
+            progress = residual ** (1.0 / process.shape)
+            restart = when - progress * fleet.ttf_s[p, hit]
+            self.onset[p, hit[~full]] = restart[~full]
 
     def noise(self, stream: int) -> FloatArray:
         """Standard normal noise for every unit at this step (sample-level jitter)."""

@@ -54,8 +54,11 @@ BEARING_RMS_GAIN = 4.0
 HF_BASE_RMS = 0.02
 # A parked car still picks up building vibration, a fraction of its running level.
 PARKED_VIBRATION_SHARE = 0.15
-# Machine-room air follows the day: coolest before dawn, warmest mid-afternoon.
+# Machine-room air follows the day (coolest before dawn, warmest mid-afternoon) and the year (warmest late
+# July in the northern hemisphere, where every simulated site is).
 AMBIENT_SWING_C = 3.0
+WARMEST_DAY_OF_YEAR = 200.0
+DAYS_PER_YEAR = 365.25
 
 
 def trip_time(distance_m: FloatArray, rated_speed: FloatArray, accel: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -142,9 +145,11 @@ def vibration(
     return level * jitter[:, None], hf * jitter
 
 
-def ambient_temp(base_c: FloatArray, local_hour: FloatArray) -> FloatArray:
-    """Machine-room temperature at this local hour."""
-    return base_c + AMBIENT_SWING_C * np.sin(2 * np.pi * (local_hour - 9.0) / 24.0)
+def ambient_temp(base_c: FloatArray, season_c: FloatArray, t: FloatArray, local_hour: FloatArray) -> FloatArray:
+    """Machine-room temperature at UTC epoch seconds `t` (this local hour): yearly mean, season, day."""
+    day_of_year = (t / 86_400.0) % DAYS_PER_YEAR
+    season = season_c * np.cos(2 * np.pi * (day_of_year - WARMEST_DAY_OF_YEAR) / DAYS_PER_YEAR)
+    return base_c + season + AMBIENT_SWING_C * np.sin(2 * np.pi * (local_hour - 9.0) / 24.0)
 
 
 def relax(value: FloatArray, target: FloatArray, dt: float, tau_s: float) -> FloatArray:

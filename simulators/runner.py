@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from models.contract import MessageKind, topic_for
 from simulators.engine import Simulation, StepResult
 from simulators.fleet import Fleet, build_fleet
@@ -52,6 +54,7 @@ class RunConfig:
     days: float | None = None  # None: until stopped
     realtime: bool = False
     hazard_scale: float = 1.0
+    confounder_scale: float = 1.0  # multiply confounder rates (0: clean telemetry)
     progress_every_s: float = 5.0
 
 
@@ -60,7 +63,9 @@ class RunSummary:
     """Totals of one run."""
 
     steps: int = 0
-    messages: int = 0
+    messages: int = 0  # every message: telemetry, events and statuses
+    telemetry_messages: int = 0
+    status_messages: int = 0
     samples: int = 0
     events: int = 0
     labels: int = 0
@@ -77,10 +82,13 @@ class _Run:
         self.publisher = publisher
         self.labels = labels
         self.sim = Simulation(
-            fleet, start=config.start, sample_period_s=config.sample_period_s, hazard_scale=config.hazard_scale
-        )
+            fleet, start=config.start, sample_period_s=config.sample_period_s, hazard_scale=config.hazard_scale,
+            confounder_scale=config.confounder_scale,
+        )  # fmt: skip
         self.summary = RunSummary()
         self.block: list[Snapshot] = []
+        # Telemetry a gateway buffers during a late-flush episode, per unit, sent when the episode ends.
+        self.held: dict[int, list[tuple[bytes, int]]] = {}
         self.began = time.monotonic()
         self.last_report = self.began
 
@@ -92,6 +100,7 @@ class _Run:
         for unit in range(self.fleet.size):
             self.publisher.publish(self.topic(unit, MessageKind.STATUS), payload, retain=True)
         self.summary.messages += self.fleet.size
+        self.summary.status_messages += self.fleet.size
 
     def handle(self, result: StepResult) -> None:
         for incident in result.incidents:
@@ -102,6 +111,7 @@ class _Run:
             self.publisher.publish(self.topic(change.unit, MessageKind.STATUS), payload, retain=True)
         self.summary.events += len(result.incidents)
         self.summary.messages += len(result.incidents) + len(result.statuses)
+        self.summary.status_messages += len(result.statuses)
         self.block.append(result.snapshot)
         if len(self.block) >= self.config.samples_per_message:
             self.flush()
@@ -109,12 +119,29 @@ class _Run:
     def flush(self) -> None:
         if not self.block:
             return
+        held = [snapshot.held for snapshot in self.block if snapshot.held is not None]
+        holding = np.any(held, axis=0) if held else np.zeros(self.fleet.size, dtype=bool)
         for unit, payload, count in telemetry_payloads(self.block):
-            self.publisher.publish(self.topic(unit, MessageKind.TELEMETRY), payload)
-            self.summary.messages += 1
-            self.summary.samples += count
+            if holding[unit]:
+                self.held.setdefault(unit, []).append((payload, count))
+                continue
+            for late, late_count in self.held.pop(unit, []):
+                self.send(unit, late, late_count)
+            self.send(unit, payload, count)
         self.block = []
         self.labels.flush()
+
+    def send(self, unit: int, payload: bytes, count: int) -> None:
+        self.publisher.publish(self.topic(unit, MessageKind.TELEMETRY), payload)
+        self.summary.messages += 1
+        self.summary.telemetry_messages += 1
+        self.summary.samples += count
+
+    def release_held(self) -> None:
+        """Send what gateways still hold (the run is ending)."""
+        for unit in sorted(self.held):
+            for payload, count in self.held.pop(unit):
+                self.send(unit, payload, count)
 
     def report(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -156,9 +183,11 @@ def run(config: RunConfig, publisher: Sink, *, stop: threading.Event, fleet: Fle
             state.handle(sim.step())
             state.report()
         state.flush()
+        state.release_held()
         end_s = sim.start_s + sim.step_index * sim.dt
         state.status_all(online=False, ts=end_s)
         labels.degradations(sim, until=end_s)
+        labels.confounders(sim, until=end_s)
         state.summary.sim_end = to_datetime(end_s)
     finally:
         labels.close()

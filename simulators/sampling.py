@@ -39,7 +39,15 @@ DRIVE_HEAT_C = 50.0
 DRIVE_WEAR_GAIN = 3.0
 DRIVE_WEAR_IDLE_C = 25.0
 STANDBY_NOISE = 0.03
-_NOISE_CURRENT, _NOISE_VIBRATION, _NOISE_STANDBY = 300, 301, 302
+# Measurement noise per sensor type: load cell (% of rated), temperature probes (degC).
+LOAD_NOISE_PCT = 1.0
+TEMPERATURE_NOISE_C = 0.3
+# In inspection mode the technician drives the car at inspection speed (EN 81-20: at most 0.63 m/s) in short
+# runs: about two minutes of every ten, up or down in turn.
+INSPECTION_SPEED_MPS = 0.3
+INSPECTION_CYCLE_S = 600.0
+INSPECTION_RUN_S = 120.0
+_NOISE_CURRENT, _NOISE_VIBRATION, _NOISE_STANDBY, _NOISE_LOAD, _NOISE_TEMP = 300, 301, 302, 303, 304
 
 
 @dataclass
@@ -69,6 +77,8 @@ class Snapshot:
     door_reopens: IntArray
     vibration_hf: FloatArray
     stop_distance_mm: FloatArray
+    # The gateway holds these units' samples to send later (simulators.confounders late_flush).
+    held: npt.NDArray[np.bool_] | None = None
 
 
 def _door_state(door_t: FloatArray, open_s: FloatArray, dwell_s: FloatArray, close_s: FloatArray) -> IntArray:
@@ -78,6 +88,33 @@ def _door_state(door_t: FloatArray, open_s: FloatArray, dwell_s: FloatArray, clo
     names = ("closed", "opening", "open", "closing", "closed")
     codes = np.array([DOOR_STATES[name] for name in names])
     return codes[phase]  # type: ignore[no-any-return]
+
+
+def _inspection(
+    sim: Simulation,
+    t: FloatArray,
+    inspection: npt.NDArray[np.bool_],
+    position: FloatArray,
+    speed: FloatArray,
+    sign: FloatArray,
+    moving: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Position, speed, direction and motion of cars a technician drives in inspection mode."""
+    fleet = sim.fleet
+    into = np.where(inspection, np.maximum(t - np.where(inspection, sim.visit_started, t), 0.0), 0.0)
+    cycle, phase = np.divmod(into, INSPECTION_CYCLE_S)
+    runs = inspection & (phase < INSPECTION_RUN_S)
+    shaft = (fleet.floors - 1) * fleet.floor_height_m
+    up = (cycle % 2 == 0) ^ (sim.halt_position > shaft / 2)
+    direction = np.where(up, 1.0, -1.0)
+    run_position = np.clip(sim.halt_position + direction * INSPECTION_SPEED_MPS * np.minimum(phase, INSPECTION_RUN_S),
+                           0.0, shaft)  # fmt: skip
+    return (
+        np.where(inspection, run_position, position),
+        np.where(runs, direction * INSPECTION_SPEED_MPS, speed),
+        np.where(runs, direction, sign),
+        moving | runs,
+    )
 
 
 def observe(sim: Simulation, t: FloatArray, wear: FloatArray) -> Snapshot:
@@ -100,9 +137,14 @@ def observe(sim: Simulation, t: FloatArray, wear: FloatArray) -> Snapshot:
     )
     position = np.where(halted, sim.halt_position, position)
     speed = np.where(moving, speed, np.where(levelling, sign * CREEP_MPS, 0.0))
+    inspection = sim.inspecting & halted
+    if inspection.any():
+        position, speed, sign, moving = _inspection(sim, t, inspection, position, speed, sign, moving)
+        running = moving | levelling
     door_t = np.where(halted, -1.0, tau - travel)
     in_trip = (tau >= 0) & (door_t < c.open_s)
     load = np.where(halted, sim.halt_load, np.where(in_trip, c.load_pct, 0.0))
+    load_reading = np.maximum(load + LOAD_NOISE_PCT * sim.noise(_NOISE_LOAD), 0.0)
     direction = (sign * running).astype(np.int64)
     brake_wear, bearing_wear = wear[_WEAR["brake_lining_wear"]], wear[_WEAR["bearing_wear"]]
     running_current = motor_current(
@@ -118,7 +160,7 @@ def observe(sim: Simulation, t: FloatArray, wear: FloatArray) -> Snapshot:
     current = np.where(moving, 1.0, np.where(levelling, LEVELLING_CURRENT_SHARE, 0.0)) * running_current
     current = current * (1.0 + CURRENT_NOISE * sim.noise(_NOISE_CURRENT))
     heat = (current / fleet.rated_current) ** 2
-    ambient = ambient_temp(fleet.ambient_c, local_hour(t, fleet.utc_offset_s))
+    ambient = ambient_temp(fleet.ambient_c, fleet.season_c, t, local_hour(t, fleet.utc_offset_s))
     drive_wear = wear[_WEAR["drive_overheating"]]
     sim.motor_temp = relax(sim.motor_temp, ambient + MOTOR_HEAT_C * heat, sim.dt, MOTOR_TAU_S)
     drive_target = ambient + DRIVE_HEAT_C * (1.0 + DRIVE_WEAR_GAIN * drive_wear) * heat + DRIVE_WEAR_IDLE_C * drive_wear
@@ -130,6 +172,7 @@ def observe(sim: Simulation, t: FloatArray, wear: FloatArray) -> Snapshot:
         bearing_wear=bearing_wear,
         noise=sim.noise(_NOISE_VIBRATION),
     )
+    temp_noise = sim.noise(_NOISE_TEMP)
     floor = np.clip(np.rint(position / fleet.floor_height_m), 0, fleet.floors - 1).astype(np.int64)
     sim.energy_kwh += fleet.standby_w * sim.dt / 3.6e6
     return Snapshot(
@@ -139,11 +182,11 @@ def observe(sim: Simulation, t: FloatArray, wear: FloatArray) -> Snapshot:
         position_m=position,
         direction=direction,
         speed_mps=speed,
-        load_pct=load,
+        load_pct=load_reading,
         door_state=_door_state(door_t, c.open_s, c.dwell_s, c.close_s),
         motor_current_a=current,
-        motor_temp_c=sim.motor_temp,
-        drive_temp_c=sim.drive_temp,
+        motor_temp_c=sim.motor_temp + TEMPERATURE_NOISE_C * temp_noise,
+        drive_temp_c=sim.drive_temp - TEMPERATURE_NOISE_C * temp_noise,
         vibration=vib,
         brake_engaged=~running,
         levelling_error_mm=parked_mm,

@@ -34,6 +34,8 @@ T = TypeVar("T", bound=BaseModel)
 
 MAINTAINER = "Metro Lift Service"
 ACTOR = "simulator"
+# The seeding acts as the platform itself: it may register and record anything.
+PLATFORM = TenantScope.internal()
 # Commit every so many units: a large fleet's seeding survives an interruption and keeps transactions short.
 UNITS_PER_TRANSACTION = 200
 # A unit leaves the factory about two months before it is installed.
@@ -41,6 +43,8 @@ FACTORY_LEAD_DAYS = 60
 # Factory acceptance limits: brake must hold 125 % of rated load (EN 81-20), insulation above 0.5 MOhm.
 BRAKE_HOLD_LIMIT_PCT = 125.0
 INSULATION_LIMIT_MOHM = 0.5
+# A replacement part goes in about this long after its lot was made.
+REPLACEMENT_LEAD_DAYS = 30
 # A defective brake lot passes the factory test with a thinner margin: a weak early sign for fleet quality.
 DEFECTIVE_BRAKE_MARGIN_PCT = 12.0
 
@@ -146,26 +150,36 @@ def _unit(conn: Connection, fleet: Fleet, unit: int, ids: dict[str, UUID]) -> No
     units.create_unit(
         conn, unit_id=unit_id, serial=f"SN-{unit_id}", registration_code=f"REG-{unit_id}",
         model_id=ids[model.name], site_id=ids[site.name], floors=int(fleet.floors[unit]), building=site.name,
+        tenant=PLATFORM,
     )  # fmt: skip
     build = {}
     for component_type, part in fleet.components[unit].items():
         component = components.create_component(
             conn, serial=part.serial, component_type=component_type, batch_id=ids[part.batch.lot]
         )
-        units.install_component(conn, unit_id=unit_id, position=component_type, component_id=component.id, at=built)
+        # An old unit carries parts of recent lots: they went in as replacements once their lot was made.
+        made = datetime.combine(part.batch.produced_on, time(10), UTC) + timedelta(days=REPLACEMENT_LEAD_DAYS)
+        fitted = max(built, made)
+        units.install_component(
+            conn, tenant=PLATFORM, unit_id=unit_id, position=component_type, component_id=component.id, at=fitted
+        )
         build[component_type] = {"serial": part.serial, "lot": part.batch.lot}
     for kind, at, data in (
         ("factory_build", built, {"model": model.name, "components": build}),
         ("factory_test", built + timedelta(days=2), _factory_test(fleet, unit)),
         ("installation", installed, {"site": site.name, "floors": int(fleet.floors[unit])}),
     ):
-        lifecycle.append_record(conn, unit_id=unit_id, kind=kind, occurred_at=at, data=data, actor=ACTOR)
-    contracts.create_contract(conn, unit_id=unit_id, maintainer_id=ids[MAINTAINER], starts_on=installed.date())
+        lifecycle.append_record(
+            conn, tenant=PLATFORM, unit_id=unit_id, kind=kind, occurred_at=at, data=data, actor=ACTOR
+        )
+    contracts.create_contract(
+        conn, tenant=PLATFORM, unit_id=unit_id, maintainer_id=ids[MAINTAINER], starts_on=installed.date()
+    )
 
 
 def _exists(conn: Connection, unit_id: str) -> bool:
     try:
-        units.get_unit(conn, scope=TenantScope.internal(), unit_id=unit_id)
+        units.get_unit(conn, tenant=PLATFORM, unit_id=unit_id)
     except NotFound:
         return False
     return True

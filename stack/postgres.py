@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from pathlib import Path
 
-import psycopg
-
+from models.db import connect
 from stack._process import chown_tree, ensure_reachable_dir, free_port, run_as_prefix, wait_for_port
 
 __all__ = ["LocalPostgres", "postgres_bindir"]
@@ -113,6 +113,20 @@ class LocalPostgres:
         )
         wait_for_port("127.0.0.1", self.port, timeout=START_TIMEOUT_S)
 
+    def alive(self) -> bool:
+        """True while the server process of this data directory exists (cheap: no subprocess)."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # it exists, as another user
+        return True
+
     def running(self) -> bool:
         """True when a server process runs on this data directory."""
         return self._run("pg_ctl", "-D", str(self.pgdata), "status", check=False) == 0
@@ -130,7 +144,7 @@ class LocalPostgres:
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database `name` unless it exists; return its DSN."""
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
+        with connect(self.dsn(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")

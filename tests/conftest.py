@@ -79,7 +79,7 @@ def database_url(postgres: LocalPostgres) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mosquitto(servers_dir: Path) -> Iterator[LocalMosquitto]:
     """The session's broker. Tests isolate themselves by topic prefix and client id."""
-    broker = LocalMosquitto(servers_dir / "mosquitto")
+    broker = LocalMosquitto(servers_dir / "mosquitto", auth_dir=None)
     broker.start()
     yield broker
     broker.stop()
@@ -90,7 +90,7 @@ def own_mosquitto() -> Iterator[LocalMosquitto]:
     """A broker of the test's own, for tests that stop or kill it."""
     path = Path(tempfile.mkdtemp(prefix="liftbrain-broker-", dir="/tmp"))
     path.chmod(0o755)
-    broker = LocalMosquitto(path)
+    broker = LocalMosquitto(path, auth_dir=None)
     broker.start()
     yield broker
     broker.kill()
@@ -106,6 +106,8 @@ def topic_prefix(request: pytest.FixtureRequest) -> str:
 # --- The lifecycle registry: a small fleet with one organisation of every role, and a key for each. ---
 
 FLEET_T0 = datetime(2024, 1, 1, tzinfo=UTC)
+# The seeding acts as the platform: it may register and record anything.
+PLATFORM = TenantScope.internal()
 
 
 @dataclass
@@ -158,23 +160,32 @@ def seed_fleet(conn: Connection) -> Fleet:
             site_id=site.id,
             floors=12,
             building="North",
+            tenant=PLATFORM,
         )
-        contracts.create_contract(conn, unit_id=unit_id, maintainer_id=maint_org.id, starts_on=date(2024, 1, 1))
-        crew = crews.create_crew(conn, scope=TenantScope.internal(), maintainer_id=maint_org.id, name=f"{side} crew")
+        contracts.create_contract(
+            conn, tenant=PLATFORM, unit_id=unit_id, maintainer_id=maint_org.id, starts_on=date(2024, 1, 1)
+        )
+        crew = crews.create_crew(conn, tenant=PLATFORM, maintainer_id=maint_org.id, name=f"{side} crew")
         order = work_orders.create_work_order(
             conn,
-            scope=TenantScope.internal(),
+            tenant=PLATFORM,
             order=work_orders.WorkOrderCreate(unit_id=unit_id, kind="corrective", title="door fault"),
         )
         work_orders.update_work_order(
             conn,
-            scope=TenantScope.internal(),
+            tenant=PLATFORM,
             work_order_id=order.id,
             changes=work_orders.WorkOrderUpdate(crew_id=crew.id),
-            expected_version=None,
+            expected_version=order.version,
         )
         lifecycle.append_record(
-            conn, unit_id=unit_id, kind="factory_build", occurred_at=FLEET_T0, data={"line": 3}, actor=make
+            conn,
+            tenant=PLATFORM,
+            unit_id=unit_id,
+            kind="factory_build",
+            occurred_at=FLEET_T0,
+            data={"line": 3},
+            actor=make,
         )
         ids.update(
             {

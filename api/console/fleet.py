@@ -68,7 +68,7 @@ def board(
     fragment = is_fragment_request(request)
     result = fleet_board(
         conn,
-        scope=user.principal.tenant,
+        tenant=user.principal.tenant,
         page=PageParams(limit=PAGE_SIZE, offset=offset),
         board_filter=board_filter,
         facets=not fragment,  # the live refresh redraws the board, not the filter form

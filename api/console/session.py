@@ -1,8 +1,8 @@
 """Console sessions: an API key exchanged at sign-in for a random session id in a cookie.
 
 The key stays in this process's memory, never in the browser; every request resolves it again through
-`api.auth.principal_for_key`, the API's own path, so a revoked key ends its sessions at once and the console
-sees exactly what the key sees through the API. Each session carries a CSRF token that every form posts back.
+`api.auth.principal_for_secret`, the API gate's own path (its key cache), so a revoked key ends its sessions
+as soon as the API stops taking it, and the console sees exactly what the key sees through the API. Each session carries a CSRF token that every form posts back.
 Sessions live in the API process: a restart signs everyone out, and several API replicas need sticky sessions.
 """
 
@@ -19,8 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request, Response
 
-from api.auth import Principal, Scope, principal_for_key
-from api.deps import Conn
+from api.auth import Principal, Scope, principal_for_secret
 from models.errors import Forbidden, Unauthorized
 
 __all__ = [
@@ -139,9 +138,9 @@ class ConsoleUser:
         return scope in self.principal.scopes
 
 
-def _user(request: Request, conn: Conn, session: ConsoleSession, scope: Scope) -> ConsoleUser:
+def _user(request: Request, session: ConsoleSession, scope: Scope) -> ConsoleUser:
     try:
-        principal = principal_for_key(conn, session.secret)
+        principal = principal_for_secret(request, session.secret)
     except Unauthorized:
         request.app.state.console_sessions.drop(session.id)  # the key was revoked: so is the session
         raise
@@ -149,11 +148,11 @@ def _user(request: Request, conn: Conn, session: ConsoleSession, scope: Scope) -
     return ConsoleUser(principal=principal, session=session)
 
 
-def console_user(scope: Scope) -> Callable[[Request, ConsoleSession, Conn], ConsoleUser]:
+def console_user(scope: Scope) -> Callable[[Request, ConsoleSession], ConsoleUser]:
     """A dependency: the signed-in caller, resolved as the API resolves its key, whose role grants `scope`."""
 
-    def check(request: Request, session: Session, conn: Conn) -> ConsoleUser:
-        return _user(request, conn, session, scope)
+    def check(request: Request, session: Session) -> ConsoleUser:
+        return _user(request, session, scope)
 
     return check
 
@@ -165,10 +164,10 @@ def form_session(session: Session, csrf_token: Annotated[str, Form(max_length=10
     return session
 
 
-def verified_form(scope: Scope) -> Callable[[Request, ConsoleSession, Conn], ConsoleUser]:
+def verified_form(scope: Scope) -> Callable[[Request, ConsoleSession], ConsoleUser]:
     """Like `console_user`, for a form post: a post without the session's CSRF token is refused (403)."""
 
-    def check(request: Request, session: Annotated[ConsoleSession, Depends(form_session)], conn: Conn) -> ConsoleUser:
-        return _user(request, conn, session, scope)
+    def check(request: Request, session: Annotated[ConsoleSession, Depends(form_session)]) -> ConsoleUser:
+        return _user(request, session, scope)
 
     return check

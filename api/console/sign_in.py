@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.auth import Scope, principal_for_key
+from api.auth import Scope, principal_for_secret
 from api.console.pages import PREFIX, page, redirect
 from api.console.session import (
     SESSION_COOKIE,
@@ -21,7 +21,6 @@ from api.console.session import (
     form_session,
     set_cookie,
 )
-from api.deps import Conn
 from models.errors import Forbidden, Unauthorized
 from models.tenancy import Role
 
@@ -54,10 +53,10 @@ def _sign_in_token(request: Request, csrf_token: Annotated[str, Form(max_length=
 
 
 @router.post("/sign-in", dependencies=[Depends(_sign_in_token)])
-def sign_in(request: Request, conn: Conn, api_key: Annotated[str, Form(max_length=300)] = "") -> Response:
+def sign_in(request: Request, api_key: Annotated[str, Form(max_length=300)] = "") -> Response:
     """Check the key as the API does; on success start a session and go home."""
     try:
-        principal = principal_for_key(conn, api_key.strip())
+        principal = principal_for_secret(request, api_key.strip())
     except Unauthorized:
         return _form(request, error="That key is not valid (unknown or revoked).", status=401)
     if CONSOLE_SCOPE not in principal.scopes:

@@ -91,7 +91,7 @@ def unit_page(
     if window not in WINDOWS:
         raise BadRequest(f"window must be one of {', '.join(WINDOWS)}")
     scope = user.principal.tenant
-    unit = units.get_unit(conn, scope=scope, unit_id=unit_id)
+    unit = units.get_unit(conn, tenant=scope, unit_id=unit_id)
     width, bucket = WINDOWS[window]
     end = _until(until)
     start = end - width
@@ -110,11 +110,11 @@ def unit_page(
     if user.may(Scope.TELEMETRY_READ):
         whole = PageParams(limit=MAX_LIMIT)
         buckets = telemetry_windows.telemetry_window(
-            conn, scope=scope, unit_id=unit_id, since=start, until=end, bucket=bucket, page=whole
+            conn, tenant=scope, unit_id=unit_id, since=start, until=end, bucket=bucket, page=whole
         ).items
         events = timeline.unit_timeline(
             conn,
-            scope=scope,
+            tenant=scope,
             unit_id=unit_id,
             page=PageParams(limit=CHART_EVENTS),
             since=start,
@@ -125,18 +125,18 @@ def unit_page(
     if user.may(Scope.LIFECYCLE_READ):
         context["timeline"] = timeline.unit_timeline(
             conn,
-            scope=scope,
+            tenant=scope,
             unit_id=unit_id,
             page=PageParams(limit=TIMELINE_PAGE, offset=offset),
             since=None if life else start,
             until=None if life else end,
         )
     context["build"] = traceability.current_build(
-        conn, scope=scope, unit_id=unit_id, page=PageParams(limit=SECTION_LIMIT)
+        conn, tenant=scope, unit_id=unit_id, page=PageParams(limit=SECTION_LIMIT)
     ).items
     if user.may(Scope.WORK_ORDERS_READ):
         context["orders"] = work_orders.list_work_orders(
-            conn, scope=scope, page=PageParams(limit=SECTION_LIMIT), unit_id=unit_id
+            conn, tenant=scope, page=PageParams(limit=SECTION_LIMIT), unit_id=unit_id
         ).items
     return page(request, "unit.html", context)
 
@@ -151,7 +151,7 @@ def genealogy(
 ) -> HTMLResponse:
     """Every component that ever sat in one position of the unit (a fragment for htmx, else a page)."""
     history = traceability.position_history(
-        conn, scope=user.principal.tenant, unit_id=unit_id, position=position, page=PageParams(limit=SECTION_LIMIT)
+        conn, tenant=user.principal.tenant, unit_id=unit_id, position=position, page=PageParams(limit=SECTION_LIMIT)
     ).items
     context = {"user": user, "unit_id": unit_id, "position": position, "history": history}
     return page(request, "_genealogy.html" if is_fragment_request(request) else "genealogy.html", context)

@@ -63,7 +63,7 @@ def queue(
     request: Request, user: Reader, conn: Conn, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
 ) -> HTMLResponse:
     """Open, assigned and in-progress work orders the caller may see, most urgent first."""
-    orders = work_orders.work_queue(conn, scope=user.principal.tenant, page=PageParams(limit=PAGE_SIZE, offset=offset))
+    orders = work_orders.work_queue(conn, tenant=user.principal.tenant, page=PageParams(limit=PAGE_SIZE, offset=offset))
     return page(request, "work_orders.html", {"user": user, "orders": orders})
 
 
@@ -71,12 +71,12 @@ def queue(
 def detail(request: Request, work_order_id: UUID, user: Reader, conn: Conn) -> HTMLResponse:
     """One work order with what its unit is and what sits in it, and the forms its status allows."""
     scope = user.principal.tenant
-    order = work_orders.get_work_order(conn, scope=scope, work_order_id=work_order_id)
-    unit = units.get_unit(conn, scope=scope, unit_id=order.unit_id)
-    build = traceability.current_build(conn, scope=scope, unit_id=order.unit_id, page=PageParams(limit=BUILD_LIMIT))
+    order = work_orders.get_work_order(conn, tenant=scope, work_order_id=work_order_id)
+    unit = units.get_unit(conn, tenant=scope, unit_id=order.unit_id)
+    build = traceability.current_build(conn, tenant=scope, unit_id=order.unit_id, page=PageParams(limit=BUILD_LIMIT))
     # Planning (who does the work) is the maintainer's, not a crew's: the same rule update_work_order applies.
     may_assign = user.may(Scope.WORK_ORDERS_UPDATE) and scope.visibility is not Visibility.CREW
-    teams = crews.list_crews(conn, scope=scope, page=PageParams(limit=CREW_LIMIT)).items if may_assign else []
+    teams = crews.list_crews(conn, tenant=scope, page=PageParams(limit=CREW_LIMIT)).items if may_assign else []
     context = {
         "user": user,
         "order": order,
@@ -98,7 +98,7 @@ def assign(
     """Give the work order to one of its maintainer's crews."""
     work_orders.update_work_order(
         conn,
-        scope=user.principal.tenant,
+        tenant=user.principal.tenant,
         work_order_id=work_order_id,
         changes=WorkOrderUpdate(crew_id=crew_id),
         expected_version=version,
@@ -110,7 +110,7 @@ def assign(
 def _move(conn: Connection, user: ConsoleUser, work_order_id: UUID, status: WorkOrderStatus, version: int) -> None:
     work_orders.update_work_order(
         conn,
-        scope=user.principal.tenant,
+        tenant=user.principal.tenant,
         work_order_id=work_order_id,
         changes=WorkOrderUpdate(status=status),
         expected_version=version,
@@ -145,8 +145,8 @@ def complete(
         raise BadRequest("a part swap needs both the position and the serial of the part put in")
     now = datetime.now(UTC)
     with conn.transaction():  # all or nothing, whatever fails
-        _move(conn, user, work_order_id, WorkOrderStatus.DONE, version)
-        order = work_orders.get_work_order(conn, scope=user.principal.tenant, work_order_id=work_order_id)
+        # Records first, under the still-open order (a crew writes only there), then the order is done.
+        order = work_orders.get_work_order(conn, tenant=user.principal.tenant, work_order_id=work_order_id)
         if part_position:
             try:
                 swap = PartReplacement(
@@ -159,10 +159,11 @@ def complete(
             except ValidationError as exc:
                 raise BadRequest(f"the part swap is not valid: {exc.errors()[0]['msg']}") from None
             part_replacements.replace_part(
-                conn, scope=user.principal.tenant, unit_id=order.unit_id, replacement=swap, actor=user.principal.actor
+                conn, tenant=user.principal.tenant, unit_id=order.unit_id, replacement=swap, actor=user.principal.actor
             )
         lifecycle.append_record(
             conn,
+            tenant=user.principal.tenant,
             unit_id=order.unit_id,
             kind=RECORD_KIND[order.kind],
             occurred_at=now,
@@ -170,5 +171,6 @@ def complete(
             actor=user.principal.actor,
             work_order_id=order.id,
         )
+        _move(conn, user, work_order_id, WorkOrderStatus.DONE, version)
     conn.commit()  # before the redirect, so the page it loads shows the change
     return redirect(f"{PREFIX}/work-orders/{work_order_id}")

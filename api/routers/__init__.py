@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.routers.alarms import router as alarms
 from api.routers.api_keys import router as api_keys
+from api.routers.checkpoints import router as checkpoints
 from api.routers.components import router as components
 from api.routers.contracts import router as contracts
 from api.routers.crews import router as crews
+from api.routers.dead_letters import router as dead_letters
 from api.routers.lifecycle import router as lifecycle
+from api.routers.maintenance import router as maintenance
 from api.routers.manufacturers import router as manufacturers
+from api.routers.mqtt_credentials import router as mqtt_credentials
 from api.routers.organizations import router as organizations
+from api.routers.quality import router as quality
+from api.routers.quality_issues import router as quality_issues
+from api.routers.regulation import router as regulation
 from api.routers.sites import router as sites
 from api.routers.suppliers import router as suppliers
 from api.routers.telemetry import router as telemetry
@@ -30,10 +38,18 @@ ROUTERS: tuple[APIRouter, ...] = (
     sites,
     units,
     lifecycle,
+    checkpoints,
     telemetry,
     traceability,
     contracts,
     crews,
     work_orders,
+    alarms,
+    maintenance,
     api_keys,
+    dead_letters,
+    quality,
+    quality_issues,
+    regulation,
+    mqtt_credentials,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope, require
@@ -52,6 +52,8 @@ def list_api_keys(conn: Conn, _: Admin, page: Paging, organization_id: UUID | No
 
 
 @router.delete("/{key_id}")
-def revoke_api_key(key_id: UUID, conn: Conn, _: Admin) -> ApiKey:
-    """Revoke a key (idempotent)."""
-    return api_keys.revoke_api_key(conn, key_id=key_id)
+def revoke_api_key(key_id: UUID, conn: Conn, _: Admin, request: Request) -> ApiKey:
+    """Revoke a key (idempotent); it stops working at once."""
+    key = api_keys.revoke_api_key(conn, key_id=key_id)
+    request.app.state.keys.revoked(key.id)
+    return key

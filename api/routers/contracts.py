@@ -20,9 +20,9 @@ Writer = Annotated[Principal, Depends(require(Scope.CONTRACTS_WRITE))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_contract(body: ContractCreate, conn: Conn, _: Writer) -> Contract:
+def create_contract(body: ContractCreate, conn: Conn, principal: Writer) -> Contract:
     """Give a maintainer a contract for a unit."""
-    return contracts.create_contract(conn, **body.model_dump())
+    return contracts.create_contract(conn, tenant=principal.tenant, **body.model_dump())
 
 
 @router.get("")
@@ -33,4 +33,4 @@ def list_contracts(
     unit_id: Annotated[str | None, Query(pattern=UNIT_ID_PATTERN)] = None,
 ) -> Page[Contract]:
     """Contracts the caller may see (a maintainer: its own)."""
-    return contracts.list_contracts(conn, scope=principal.tenant, page=page, unit_id=unit_id)
+    return contracts.list_contracts(conn, tenant=principal.tenant, page=page, unit_id=unit_id)

@@ -22,16 +22,16 @@ Writer = Annotated[Principal, Depends(require(Scope.CREWS_WRITE))]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_crew(body: CrewCreate, conn: Conn, principal: Writer) -> Crew:
     """Add a crew to a maintainer (a maintainer: to itself only)."""
-    return crews.create_crew(conn, scope=principal.tenant, maintainer_id=body.maintainer_id, name=body.name)
+    return crews.create_crew(conn, tenant=principal.tenant, maintainer_id=body.maintainer_id, name=body.name)
 
 
 @router.get("")
 def list_crews(conn: Conn, principal: Reader, page: Paging) -> Page[Crew]:
     """Crews the caller may see."""
-    return crews.list_crews(conn, scope=principal.tenant, page=page)
+    return crews.list_crews(conn, tenant=principal.tenant, page=page)
 
 
 @router.get("/{crew_id}")
 def get_crew(crew_id: UUID, conn: Conn, principal: Reader) -> Crew:
     """One crew."""
-    return crews.get_crew(conn, scope=principal.tenant, crew_id=crew_id)
+    return crews.get_crew(conn, tenant=principal.tenant, crew_id=crew_id)

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging, UnitIdPath
-from models import lifecycle, part_replacements, timeline, units, work_orders
+from models import lifecycle, part_replacements, timeline
 from models.errors import BadRequest
 from models.lifecycle import ChainReport, LifecycleKind, LifecycleRecord
 from models.part_replacements import PartReplacement
 from models.queries import Page
 from models.timeline import TimelineSource
-from models.types import JsonObject, Timestamp
+from models.types import JsonObject, PastTimestamp, Timestamp
 
 router = APIRouter(prefix="/units/{unit_id}", tags=["lifecycle"])
 Reader = Annotated[Principal, Depends(require(Scope.LIFECYCLE_READ))]
@@ -30,7 +30,7 @@ class RecordAppend(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: LifecycleKind
-    occurred_at: Timestamp
+    occurred_at: PastTimestamp
     data: JsonObject = {}
     work_order_id: UUID | None = None
 
@@ -40,13 +40,9 @@ def append_record(unit_id: UnitIdPath, body: RecordAppend, conn: Conn, principal
     """Append a record to the unit's chain (part swaps go through /part-replacements, which also moves the build)."""
     if body.kind is LifecycleKind.PART_REPLACEMENT:
         raise BadRequest("record part replacements with POST /units/{unit_id}/part-replacements")
-    units.require_visible_unit(conn, scope=principal.tenant, unit_id=unit_id)
-    if body.work_order_id is not None:
-        work_orders.require_unit_work_order(
-            conn, scope=principal.tenant, work_order_id=body.work_order_id, unit_id=unit_id
-        )
     return lifecycle.append_record(
         conn,
+        tenant=principal.tenant,
         unit_id=unit_id,
         kind=body.kind,
         occurred_at=body.occurred_at,
@@ -61,20 +57,23 @@ def list_records(
     unit_id: UnitIdPath, conn: Conn, principal: Reader, page: Paging, kind: LifecycleKind | None = None
 ) -> Page[LifecycleRecord]:
     """The unit's records in chain order, with their hashes."""
-    return lifecycle.list_records(conn, scope=principal.tenant, unit_id=unit_id, page=page, kind=kind)
+    return lifecycle.list_records(conn, tenant=principal.tenant, unit_id=unit_id, page=page, kind=kind)
 
 
 @router.get("/records/verify")
-def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader) -> ChainReport:
-    """Recompute the unit's hash chain; report the first record that was altered or removed."""
-    return lifecycle.verify_chain(conn, scope=principal.tenant, unit_id=unit_id)
+def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader, request: Request) -> ChainReport:
+    """Recompute the unit's hash chain and check it still holds the head of the latest signed checkpoint;
+    report the first record that was altered or removed."""
+    key: str | None = request.app.state.settings.checkpoint_public_key
+    trusted = bytes.fromhex(key) if key else None
+    return lifecycle.verify_chain(conn, tenant=principal.tenant, unit_id=unit_id, trusted_key=trusted)
 
 
 @router.post("/part-replacements", status_code=status.HTTP_201_CREATED)
 def replace_part(unit_id: UnitIdPath, body: PartReplacement, conn: Conn, principal: Writer) -> LifecycleRecord:
     """Swap the component in a position (removed serial -> installed serial) and record it on the chain."""
     return part_replacements.replace_part(
-        conn, scope=principal.tenant, unit_id=unit_id, replacement=body, actor=principal.actor
+        conn, tenant=principal.tenant, unit_id=unit_id, replacement=body, actor=principal.actor
     )
 
 
@@ -92,7 +91,7 @@ def unit_timeline(
     """The unit's full timeline: records, events, work orders, build changes and status, oldest first."""
     entries = timeline.unit_timeline(
         conn,
-        scope=principal.tenant,
+        tenant=principal.tenant,
         unit_id=unit_id,
         page=page,
         since=since,

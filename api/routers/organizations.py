@@ -22,7 +22,7 @@ Writer = Annotated[Principal, Depends(require(Scope.ORGANIZATIONS_WRITE))]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_organization(body: OrganizationCreate, conn: Conn, _: Writer) -> Organization:
     """Register an organisation."""
-    return organizations.create_organization(conn, name=body.name, kind=body.kind)
+    return organizations.create_organization(conn, name=body.name, kind=body.kind, region=body.region)
 
 
 @router.get("")

@@ -37,6 +37,6 @@ def telemetry_window(
     until = until or datetime.now(UTC)
     since = since or until - DEFAULT_WINDOW
     window = telemetry_windows.telemetry_window(
-        conn, scope=principal.tenant, unit_id=unit_id, since=since, until=until, bucket=bucket, page=page
+        conn, tenant=principal.tenant, unit_id=unit_id, since=since, until=until, bucket=bucket, page=page
     )
     return export(window, format, item=TelemetryBucket, name=f"{unit_id}-telemetry")

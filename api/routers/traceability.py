@@ -30,7 +30,7 @@ def recall_impact(
     """The units (of those the caller sees) carrying components of a batch or supplier; by unit and position."""
     return traceability.recall_impact(
         conn,
-        scope=principal.tenant,
+        tenant=principal.tenant,
         page=page,
         batch_id=batch_id,
         supplier_id=supplier_id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -11,12 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope, require
 from api.deps import Conn
-from api.params import IfMatch, Paging, UnitIdPath, etag, expected_etag
+from api.params import IfMatch, Paging, UnitIdPath, etag, matched_version
 from models import traceability, units
-from models.errors import PreconditionFailed
 from models.queries import Page
 from models.traceability import BuildSlot
-from models.types import Text, Timestamp
+from models.types import PastTimestamp, Text
 from models.units import Installation, Unit, UnitCreate, UnitStatus, UnitUpdate
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -31,20 +29,7 @@ class InstallBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     position: Text
     component_id: UUID
-    installed_at: Timestamp
-
-
-def _unit_etag(unit: Unit) -> str:
-    return etag(str(int(unit.updated_at.timestamp() * 1_000_000)))
-
-
-def _expected_updated_at(if_match: str | None, current: Unit) -> datetime | None:
-    token = expected_etag(if_match)
-    if token is None:
-        return None
-    if etag(token) != _unit_etag(current):
-        raise PreconditionFailed("the unit changed since it was read; fetch it again")
-    return current.updated_at
+    installed_at: PastTimestamp
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -59,9 +44,9 @@ def create_unit(body: UnitCreate, conn: Conn, principal: Writer, response: Respo
         site_id=body.site_id,
         floors=body.floors,
         building=body.building,
-        scope=principal.tenant,
+        tenant=principal.tenant,
     )
-    response.headers["ETag"] = _unit_etag(unit)
+    response.headers["ETag"] = etag(unit.version)
     return unit
 
 
@@ -76,15 +61,15 @@ def list_units(
 ) -> Page[Unit]:
     """The units the caller may see."""
     return units.list_units(
-        conn, scope=principal.tenant, page=page, status=unit_status, manufacturer_id=manufacturer_id, site_id=site_id
+        conn, tenant=principal.tenant, page=page, status=unit_status, manufacturer_id=manufacturer_id, site_id=site_id
     )
 
 
 @router.get("/{unit_id}")
 def get_unit(unit_id: UnitIdPath, conn: Conn, principal: Reader, response: Response) -> Unit:
     """One unit, with its ETag."""
-    unit = units.get_unit(conn, scope=principal.tenant, unit_id=unit_id)
-    response.headers["ETag"] = _unit_etag(unit)
+    unit = units.get_unit(conn, tenant=principal.tenant, unit_id=unit_id)
+    response.headers["ETag"] = etag(unit.version)
     return unit
 
 
@@ -92,27 +77,31 @@ def get_unit(unit_id: UnitIdPath, conn: Conn, principal: Reader, response: Respo
 def update_unit(
     unit_id: UnitIdPath, body: UnitUpdate, conn: Conn, principal: Writer, response: Response, if_match: IfMatch = None
 ) -> Unit:
-    """Change a unit's registry data; with If-Match, only if it has not changed since (else 412)."""
-    current = units.get_unit(conn, scope=principal.tenant, unit_id=unit_id)
-    expected = _expected_updated_at(if_match, current)
-    unit = units.update_unit(conn, scope=principal.tenant, unit_id=unit_id, changes=body, expected_updated_at=expected)
-    response.headers["ETag"] = _unit_etag(unit)
+    """Change a unit's registry data, as of the version If-Match names (428 without it, 412 when stale)."""
+    current = units.get_unit(conn, tenant=principal.tenant, unit_id=unit_id)
+    expected = matched_version(if_match, current=current.version, what="unit")
+    unit = units.update_unit(conn, tenant=principal.tenant, unit_id=unit_id, changes=body, expected_version=expected)
+    response.headers["ETag"] = etag(unit.version)
     return unit
 
 
 @router.post("/{unit_id}/components", status_code=status.HTTP_201_CREATED)
 def install_component(unit_id: UnitIdPath, body: InstallBody, conn: Conn, principal: Writer) -> Installation:
     """Put a component in a position, closing whatever sat there."""
-    units.require_visible_unit(conn, scope=principal.tenant, unit_id=unit_id)
     return units.install_component(
-        conn, unit_id=unit_id, position=body.position, component_id=body.component_id, at=body.installed_at
+        conn,
+        tenant=principal.tenant,
+        unit_id=unit_id,
+        position=body.position,
+        component_id=body.component_id,
+        at=body.installed_at,
     )
 
 
 @router.get("/{unit_id}/build")
 def current_build(unit_id: UnitIdPath, conn: Conn, principal: Reader, page: Paging) -> Page[BuildSlot]:
     """What sits in the unit now, by position, with batch and supplier."""
-    return traceability.current_build(conn, scope=principal.tenant, unit_id=unit_id, page=page)
+    return traceability.current_build(conn, tenant=principal.tenant, unit_id=unit_id, page=page)
 
 
 @router.get("/{unit_id}/positions/{position}/history")
@@ -120,4 +109,4 @@ def position_history(
     unit_id: UnitIdPath, position: PositionPath, conn: Conn, principal: Reader, page: Paging
 ) -> Page[BuildSlot]:
     """The genealogy of a position: every serial that ever sat there, oldest first."""
-    return traceability.position_history(conn, scope=principal.tenant, unit_id=unit_id, position=position, page=page)
+    return traceability.position_history(conn, tenant=principal.tenant, unit_id=unit_id, position=position, page=page)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
-from api.params import IfMatch, Paging, etag, expected_version
+from api.params import IfMatch, Paging, etag, matched_version
 from models import work_orders
 from models.contract import UNIT_ID_PATTERN
 from models.queries import Page
@@ -25,8 +25,8 @@ Updater = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_UPDATE))]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_work_order(body: WorkOrderCreate, conn: Conn, principal: Creator, response: Response) -> WorkOrder:
     """Open a work order on a unit (a maintainer: for itself)."""
-    order = work_orders.create_work_order(conn, scope=principal.tenant, order=body)
-    response.headers["ETag"] = etag(str(order.version))
+    order = work_orders.create_work_order(conn, tenant=principal.tenant, order=body)
+    response.headers["ETag"] = etag(order.version)
     return order
 
 
@@ -40,15 +40,17 @@ def list_work_orders(
     format: Format = ExportFormat.JSON,
 ) -> Response:
     """Work orders the caller may see (a crew: its own), newest first."""
-    orders = work_orders.list_work_orders(conn, scope=principal.tenant, page=page, unit_id=unit_id, status=order_status)
+    orders = work_orders.list_work_orders(
+        conn, tenant=principal.tenant, page=page, unit_id=unit_id, status=order_status
+    )
     return export(orders, format, item=WorkOrder, name="work-orders")
 
 
 @router.get("/{work_order_id}")
 def get_work_order(work_order_id: UUID, conn: Conn, principal: Reader, response: Response) -> WorkOrder:
     """One work order, with its ETag."""
-    order = work_orders.get_work_order(conn, scope=principal.tenant, work_order_id=work_order_id)
-    response.headers["ETag"] = etag(str(order.version))
+    order = work_orders.get_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id)
+    response.headers["ETag"] = etag(order.version)
     return order
 
 
@@ -61,10 +63,11 @@ def update_work_order(
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkOrder:
-    """Assign, progress or verify a work order; with If-Match, only if it has not changed since (else 412)."""
-    expected = expected_version(if_match, what="work order")
+    """Assign, progress or verify a work order, as of the version If-Match names (428 without, 412 if stale)."""
+    current = work_orders.get_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id)
+    expected = matched_version(if_match, current=current.version, what="work order")
     order = work_orders.update_work_order(
-        conn, scope=principal.tenant, work_order_id=work_order_id, changes=body, expected_version=expected
+        conn, tenant=principal.tenant, work_order_id=work_order_id, changes=body, expected_version=expected
     )
-    response.headers["ETag"] = etag(str(order.version))
+    response.headers["ETag"] = etag(order.version)
     return order

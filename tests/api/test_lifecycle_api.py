@@ -8,17 +8,20 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from models import components, units
+from api.app import create_app
+from models import checkpoints, components, units
 from models.db import Connection
+from models.settings import Settings
 from models.tenancy import Role
+from stack.mosquitto import LocalMosquitto
 from tests.api.conftest import auth
-from tests.conftest import FLEET_T0, Fleet
+from tests.conftest import FLEET_T0, PLATFORM, Fleet
 
 
 def _seed_every_source(conn: Connection, fleet: Fleet) -> None:
     """Beyond the fleet's factory_build record and work order: a build, an event and a status change on A1."""
     brake = components.create_component(conn, serial="BR-1", component_type="brake", batch_id=fleet.ids["batch"])
-    units.install_component(conn, unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0)
+    units.install_component(conn, tenant=PLATFORM, unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0)
     components.create_component(conn, serial="BR-2", component_type="brake", batch_id=fleet.ids["batch"])
     later = FLEET_T0 + timedelta(days=3)
     conn.execute(
@@ -116,4 +119,29 @@ def test_work_order_etag_guards_concurrent_edits(client: TestClient, fleet: Flee
     assert moved.status_code == 200
     stale = client.patch(path, json={"priority": 1}, headers={**admin, "If-Match": tag})
     assert stale.status_code == 412
-    assert client.patch(path, json={"status": "verified"}, headers=admin).status_code == 409
+    assert client.patch(path, json={"status": "verified"}, headers={**admin, "If-Match": "*"}).status_code == 409
+
+
+def test_verify_checks_the_latest_signed_checkpoint(
+    database_url: str, mosquitto: LocalMosquitto, conn: Connection, fleet: Fleet
+) -> None:
+    key = checkpoints.load_private_key(checkpoints.new_private_key())
+    public = checkpoints.public_key_bytes(key).hex()
+    settings = Settings(database_url=database_url, mqtt_url=mosquitto.url, checkpoint_public_key=public)
+    with TestClient(create_app(settings)) as anchored:
+        admin = auth(fleet.keys[Role.ADMIN])
+        assert anchored.get("/checkpoints/latest", headers=admin).status_code == 404
+        checkpoint = checkpoints.create_checkpoint(conn, signing_key=key)
+        conn.commit()
+        exported = anchored.get("/checkpoints/latest", headers=admin)
+        assert exported.json()["id"] == checkpoint.id
+        assert exported.json()["public_key"] == public
+        others = {role: anchored.get("/checkpoints/latest", headers=auth(fleet.keys[role])).status_code
+                  for role in (Role.MANUFACTURER, Role.MAINTAINER, Role.CREW)}  # fmt: skip
+        assert set(others.values()) == {403}
+        assert anchored.get("/units/A1/records/verify", headers=admin).json()["checkpoint_id"] == checkpoint.id
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("DELETE FROM lifecycle_records WHERE unit_id = 'A1'")
+        conn.commit()
+        report = anchored.get("/units/A1/records/verify", headers=admin).json()
+        assert (report["intact"], report["records"]) == (False, 0)

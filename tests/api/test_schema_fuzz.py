@@ -1,4 +1,5 @@
-"""Schemathesis against the app's OpenAPI schema, with an admin key: no input makes the API answer 5xx."""
+"""Schemathesis against the app's OpenAPI schema, with an admin key: no input makes the API answer 5xx, and
+every answer is documented: its status, its body's schema and its content type."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 from schemathesis.python.asgi import shutdown_lifespans
 
 from api.app import create_app
@@ -21,6 +23,7 @@ from tests.conftest import Fleet
 EXAMPLES_PER_OPERATION = 12
 # /health probes the broker with a 2 s timeout per call; its behaviour is covered by its own tests.
 SKIPPED_PATHS = frozenset({"/health"})
+CONFORMANCE = (status_code_conformance, response_schema_conformance, content_type_conformance)
 
 
 @pytest.fixture
@@ -59,6 +62,10 @@ def test_no_operation_answers_5xx(schema: schemathesis.BaseSchema, fleet: Fleet)
         response = case.call(headers=headers)
         if response.status_code >= 500:
             failures.append(f"{response.status_code} {case.as_curl_command(headers=headers)}\n{response.text[:300]}")
+        try:
+            case.validate_response(response, checks=CONFORMANCE, headers=headers)
+        except AssertionError as exc:  # schemathesis' failures are AssertionErrors
+            failures.append(f"{response.status_code} {case.method} {case.formatted_path}: {str(exc)[:300]}")
 
     exercise()
     assert failures == []

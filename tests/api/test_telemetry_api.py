@@ -21,7 +21,7 @@ def _store(conn: Connection, unit_id: str, start: datetime, speeds: list[float])
         values.update(unit_id=unit_id, time=start + timedelta(seconds=i), received_at=start, speed_mps=speed,
                       trip_count=100 + i, load_pct=50.0)  # fmt: skip
         rows.append(tuple(values.values()))
-    copy_telemetry(conn, rows)
+    copy_telemetry(conn, rows=rows)
     conn.commit()
 
 

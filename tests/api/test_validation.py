@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 
+from models.db import Connection
 from models.tenancy import Role
 from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
@@ -41,7 +45,8 @@ from tests.conftest import Fleet
 def test_bad_input_is_refused_with_a_message(
     client: TestClient, fleet: Fleet, method: str, path: str, body: object, status: int
 ) -> None:
-    response = client.request(method, path, json=body, headers=auth(fleet.keys[Role.ADMIN]))
+    headers = {**auth(fleet.keys[Role.ADMIN]), "If-Match": "*"}
+    response = client.request(method, path, json=body, headers=headers)
     assert response.status_code == status, response.text
     if status >= 400:
         assert response.json()["detail"]
@@ -82,3 +87,69 @@ def test_content_length_of_non_ascii_digits_is_refused(client: TestClient, fleet
         (b"content-length", b"\xb2"),
     ]
     assert send_raw(client.app, "POST", "/sites", headers, [b'{"name": "x"}']) == 413
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/units/A1/telemetry?until=0001-01-01T00:00:00Z", 422),
+        ("/units/A1/telemetry?since=0&until=1", 422),
+        ("/units/A1/telemetry?since=2024-01-01T00:00:00&until=2024-01-02T00:00:00Z", 422),
+        ("/units/A1/lifecycle?since=9999-01-01T00:00:00Z", 422),
+        ("/units/A1/telemetry?since=2024-01-01T00:00:00Z&until=2024-01-02T00:00:00Z", 200),
+    ],
+)
+def test_query_times_are_bounded(client: TestClient, fleet: Fleet, path: str, status: int) -> None:
+    assert client.get(path, headers=auth(fleet.keys[Role.ADMIN])).status_code == status
+
+
+def test_records_cannot_be_dated_in_the_future(client: TestClient, fleet: Fleet) -> None:
+    body = {"kind": "fault", "occurred_at": "2099-01-01T00:00:00Z"}
+    response = client.post("/units/A1/records", json=body, headers=auth(fleet.keys[Role.ADMIN]))
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "leak"),
+    [
+        ("/organizations", {"name": "Platform", "kind": "owner"}, 409, "Key ("),
+        ("/units", {"id": "A1", "serial": "SN-new", "registration_code": "R-new", "model_id": "{model_a}",
+                    "floors": 5}, 409, "Key ("),
+        ("/units", {"id": "N2", "serial": "SN-n2", "registration_code": "R-n2", "model_id": "{model_a}", "floors": 5,
+                    "site_id": "00000000-0000-0000-0000-000000000000"}, 404, "not present in table"),
+        ("/crews", {"maintainer_id": "00000000-0000-0000-0000-000000000000", "name": "x"}, 404, "Key ("),
+    ],
+)  # fmt: skip
+def test_database_refusals_do_not_echo_rows(
+    client: TestClient, fleet: Fleet, path: str, body: dict[str, object], status: int, leak: str
+) -> None:
+    filled = {k: v.format(model_a=fleet.ids["model_a"]) if isinstance(v, str) else v for k, v in body.items()}
+    response = client.post(path, json=filled, headers=auth(fleet.keys[Role.ADMIN]))
+    assert response.status_code == status
+    detail = response.json()["detail"]
+    assert leak not in detail
+    assert "Failing row" not in detail
+    assert "(" not in detail or status == 404
+
+
+@pytest.mark.parametrize("unit_id", ["..", ".hidden", "-x", "_x"])
+def test_unit_ids_start_with_a_letter_or_digit(client: TestClient, fleet: Fleet, unit_id: str) -> None:
+    body = {"id": unit_id, "serial": "s", "registration_code": "r", "model_id": str(fleet.ids["model_a"]), "floors": 5}
+    assert client.post("/units", json=body, headers=auth(fleet.keys[Role.ADMIN])).status_code == 422
+
+
+def test_csv_guards_text_but_keeps_numbers(client: TestClient, conn: Connection, fleet: Fleet) -> None:
+    conn.execute(
+        "INSERT INTO telemetry (unit_id, time, received_at, speed_mps, levelling_error_mm)"
+        " VALUES ('A1', '2024-01-01T00:00:10Z', now(), -0.5, 1.0)"
+    )
+    conn.commit()
+    path = "/units/A1/telemetry?since=2024-01-01T00:00:00Z&until=2024-01-01T01:00:00Z&format=csv"
+    rows = list(csv.DictReader(io.StringIO(client.get(path, headers=auth(fleet.keys[Role.ADMIN])).text)))
+    assert rows[0]["speed_mps_avg"] == "-0.5"
+    record = {"kind": "fault", "occurred_at": "2024-01-02T00:00:00Z", "data": {"note": "=HYPERLINK(1)"}}
+    assert client.post("/units/A1/records", json=record, headers=auth(fleet.keys[Role.ADMIN])).status_code == 201
+    timeline = client.get("/units/A1/lifecycle?format=csv&source=lifecycle", headers=auth(fleet.keys[Role.ADMIN]))
+    cells = [row["kind"] for row in csv.DictReader(io.StringIO(timeline.text))]
+    assert cells == ["factory_build", "fault"]
+    assert all(not row["detail"].startswith(("=", "+", "-", "@")) for row in csv.DictReader(io.StringIO(timeline.text)))

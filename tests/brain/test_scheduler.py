@@ -72,13 +72,28 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
 
 
 def test_jobs_are_bound_to_their_settings() -> None:
-    jobs = {job.name: job for job in jobs_for(Settings(telemetry_retention_days=7, unit_offline_after_seconds=90))}
-    assert set(jobs) == {"retention", "presence"}
-    retention_run, presence_run = jobs["retention"].run, jobs["presence"].run
+    settings = Settings(telemetry_retention_days=7, unit_offline_after_seconds=90, maintenance_interval_ceiling_days=45)
+    jobs = {job.name: job for job in jobs_for(settings)}
+    assert set(jobs) == {
+        "retention",
+        "presence",
+        "alarm_event_rules",
+        "alarm_offline",
+        "features",
+        "detection",
+        "planning",
+        "quality",
+    }
+    planning_run = jobs["planning"].run
+    assert isinstance(planning_run, partial)
+    assert planning_run.keywords == {"ceiling_days": 45}
+    retention_run, presence_run, quality_run = jobs["retention"].run, jobs["presence"].run, jobs["quality"].run
     assert isinstance(retention_run, partial)
     assert isinstance(presence_run, partial)
+    assert isinstance(quality_run, partial)
     assert retention_run.keywords == {"older_than": timedelta(days=7)}
     assert presence_run.keywords == {"silent_for": timedelta(seconds=90)}
+    assert quality_run.keywords == {"counters_since": timedelta(days=7)}
 
 
 def test_one_failing_unit_is_rolled_back_and_the_others_are_kept(conn: Connection) -> None:

@@ -49,6 +49,7 @@ def replay(
     sample_period_s: float = 60.0,
     samples_per_message: int = 20,
     hazard_scale: float = 1.0,
+    confounder_scale: float = 1.0,
     fleet: Fleet | None = None,
 ) -> Replay:
     """Replay `days` of a fleet into a recorder."""
@@ -61,6 +62,7 @@ def replay(
         labels_path=tmp / f"labels-{seed}-{units}.jsonl",
         days=days,
         hazard_scale=hazard_scale,
+        confounder_scale=confounder_scale,
     )
     fleet = fleet or build_fleet(seed=seed, units=units, start=START, hazard_scale=hazard_scale)
     recorder = Recorder()

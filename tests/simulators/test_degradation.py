@@ -24,10 +24,13 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Telemetr
     """Nine days of a fleet where unit i has wear process i from the start (failing on day 10)."""
     fleet = build_fleet(seed=11, units=HEALTHY + 1, start=START)
     fleet.onset[:] = np.inf
+    fleet.fail_factor[:] = 1.0
+    fleet.detect_skill[:] = 0.0  # visits must not fix what this test watches grow
     for p in range(len(PROCESSES)):
         fleet.onset[p, p] = START.timestamp()
         fleet.ttf_s[p, p] = TTF_DAYS * SECONDS_PER_DAY
     result = replay(Path(tmp_path_factory.mktemp("wear")), units=fleet.size, days=9, fleet=fleet, hazard_scale=0.0,
+                    confounder_scale=0.0,
                     sample_period_s=300.0)  # fmt: skip
     by_unit: dict[str, list[TelemetrySample]] = defaultdict(list)
     for topic, payload in result.recorder.of_kind("telemetry"):

@@ -18,13 +18,13 @@ def test_seeding_registers_units_with_build_and_records(database_url: str) -> No
     with connect(database_url) as conn:
         summary = seed_fleet(conn, fleet)
         assert (summary.created_units, summary.skipped_units) == (3, 0)
-        unit = units.get_unit(conn, scope=SCOPE, unit_id="sim-00001")
+        unit = units.get_unit(conn, tenant=SCOPE, unit_id="sim-00001")
         assert unit.floors == fleet.floors[1]
         build = conn.execute("SELECT count(*) AS n FROM unit_components WHERE unit_id = 'sim-00001'").fetchone()
         assert build == {"n": len(fleet.components[1])}
-        records = lifecycle.list_records(conn, scope=SCOPE, unit_id="sim-00001", page=PageParams()).items
+        records = lifecycle.list_records(conn, tenant=SCOPE, unit_id="sim-00001", page=PageParams()).items
         assert [r.kind for r in records] == ["factory_build", "factory_test", "installation"]
-        assert lifecycle.verify_chain(conn, scope=SCOPE, unit_id="sim-00001").intact
+        assert lifecycle.verify_chain(conn, tenant=SCOPE, unit_id="sim-00001").intact
 
 
 def test_seeding_again_skips_existing_units_and_adds_new_ones(database_url: str) -> None:

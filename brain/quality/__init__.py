@@ -1,0 +1,1 @@
+"""Fleet quality analytics: reliability figures, batch alerts and the field verification of corrective actions."""

@@ -1,0 +1,1 @@
+"""Monitoring: alarms, features, detectors and health scores of units."""

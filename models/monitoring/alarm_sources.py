@@ -1,0 +1,133 @@
+"""What the alarm jobs read: new controller events by a receive-time cursor, and units gone silent or back.
+
+Events are read by `received_at` from a cursor minus an overlap, because an ingest transaction commits a
+little after it stamps its rows: a plain cursor would skip rows committed late with an older stamp. The
+overlap re-reads recent rows; `alarm_rule_events` records the ones applied, so none counts twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg.rows import scalar_row
+
+from models.db import Connection
+
+__all__ = [
+    "RULE_OVERLAP",
+    "PresenceChange",
+    "RuleEvent",
+    "advance_cursor",
+    "first_event_after",
+    "mark_applied",
+    "offline_alarm_changes",
+    "pending_events",
+]
+
+# Longer than any ingest batch takes from stamping to commit (0.2 s batches; minutes only if the database
+# stalls). Rows committed later than this after their stamp are not seen by the rules.
+RULE_OVERLAP = timedelta(minutes=5)
+# Applied-event rows are kept this long past the overlap, then pruned (they only guard the re-read window).
+LEDGER_KEEP = 2 * RULE_OVERLAP
+# Bounds one pass to about a second (the rules apply ~100-200 events/s on the loaded 2-core machine,
+# bench/alarm_latency.py), so a pass seldom overruns the job's interval; a backlog (gateways reconnecting,
+# a fleet replaying days) is worked off over several passes at the same rate.
+MAX_EVENTS_PER_PASS = 200
+
+
+@dataclass(frozen=True)
+class RuleEvent:
+    """One controller event for the rules."""
+
+    unit_id: str
+    time: datetime
+    code: str
+    received_at: datetime
+    gb_code: int | None
+    floor: int | None
+    details: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PresenceChange:
+    """A unit whose offline alarm must open (silent) or clear (heard from again, or decommissioned)."""
+
+    unit_id: str
+    last_seen: datetime
+    silent: bool
+    decommissioned: bool
+
+
+def _cursor(conn: Connection, name: str) -> datetime | None:
+    with conn.cursor(row_factory=scalar_row) as cur:
+        cur.execute("SELECT received_at FROM alarm_cursors WHERE name = %s", (name,))
+        value = cur.fetchone()
+    return value if isinstance(value, datetime) else None
+
+
+def pending_events(conn: Connection, *, cursor: str) -> list[RuleEvent]:
+    """Events received since the cursor (less the overlap) that the rules have not applied, oldest first."""
+    since = _cursor(conn, cursor)
+    rows = conn.execute(
+        "SELECT e.unit_id, e.time, e.code, e.received_at, e.gb_code, e.floor, e.details FROM events e"
+        " WHERE (%(since)s::timestamptz IS NULL OR e.received_at > %(since)s::timestamptz - %(overlap)s)"
+        " AND NOT EXISTS (SELECT 1 FROM alarm_rule_events r"
+        "   WHERE r.unit_id = e.unit_id AND r.time = e.time AND r.code = e.code)"
+        " ORDER BY e.received_at, e.unit_id, e.time LIMIT %(limit)s",
+        {"since": since, "overlap": RULE_OVERLAP, "limit": MAX_EVENTS_PER_PASS},
+    ).fetchall()
+    return [RuleEvent(**row) for row in rows]  # type: ignore[arg-type]
+
+
+def mark_applied(conn: Connection, events: Sequence[RuleEvent]) -> None:
+    """Record events as applied (inside the unit's savepoint, so a failed unit is retried)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO alarm_rule_events (unit_id, time, code, received_at) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(e.unit_id, e.time, e.code, e.received_at) for e in events],
+        )
+
+
+def advance_cursor(conn: Connection, *, cursor: str, to: datetime) -> None:
+    """Move the cursor forward (never back) and prune applied-event rows older than the re-read window."""
+    conn.execute(
+        "INSERT INTO alarm_cursors (name, received_at) VALUES (%(name)s, %(to)s) ON CONFLICT (name)"
+        " DO UPDATE SET received_at = greatest(alarm_cursors.received_at, excluded.received_at)",
+        {"name": cursor, "to": to},
+    )
+    conn.execute("DELETE FROM alarm_rule_events WHERE received_at < %s", (to - LEDGER_KEEP,))
+
+
+def first_event_after(conn: Connection, *, unit_id: str, codes: Sequence[str], after: datetime) -> datetime | None:
+    """The device time of the unit's first event among `codes` after `after` (one that arrived out of order)."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        cur.execute(
+            "SELECT min(time) FROM events WHERE unit_id = %s AND code = ANY(%s) AND time > %s",
+            (unit_id, list(codes), after),
+        )
+        value = cur.fetchone()
+    return value if isinstance(value, datetime) else None
+
+
+def offline_alarm_changes(conn: Connection, *, now: datetime, silent_for: timedelta, alarm_type: str) -> list[
+    PresenceChange
+]:  # fmt: skip
+    """Units silent past `silent_for` without an active `alarm_type` alarm, and units with one that are back.
+
+    Units never heard from (not yet connected) raise nothing; a decommissioned unit's alarm clears.
+    """
+    rows = conn.execute(
+        "SELECT u.id AS unit_id, u.last_seen, u.last_seen < %(cutoff)s AND u.status <> 'decommissioned' AS silent,"
+        " u.status = 'decommissioned' AS decommissioned FROM units u LEFT JOIN alarms a"
+        "   ON a.unit_id = u.id AND a.alarm_type = %(type)s AND a.state <> 'cleared'"
+        " WHERE u.last_seen IS NOT NULL AND ("
+        "   (a.id IS NULL AND u.last_seen < %(cutoff)s AND u.status <> 'decommissioned')"
+        "   OR (a.id IS NOT NULL AND (u.last_seen >= %(cutoff)s OR u.status = 'decommissioned')))"
+        " ORDER BY u.id",
+        {"cutoff": now - silent_for, "type": alarm_type},
+    ).fetchall()
+    return [PresenceChange(**row) for row in rows]  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Quality: reliability of models, batches and suppliers, quality alerts and issues."""

@@ -1,0 +1,1 @@
+"""Work: maintenance plans, visits, work orders, crews and contracts."""

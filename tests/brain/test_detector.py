@@ -1,0 +1,81 @@
+"""The detector: scikit-learn's estimator contract, robust baselines, and judging units fairly on bad input."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from brain.detection.baselines import MIN_FAMILY_UNITS, assess_unit, train_family
+from brain.detection.detector import RobustBaseline
+from brain.detection.features import compute_features
+from brain.detection.health import verdicts
+from tests.brain.synthetic import START, unit_rows, window_frame
+
+
+def _days(unit_id: str, *, days: int, seed: int, wear_from_day: float | None = None) -> pl.DataFrame:
+    rows = unit_rows(unit_id, days=days, seed=seed, wear_from_day=wear_from_day)
+    return compute_features(window_frame(rows), window_hours=24)
+
+
+def test_estimator_contract() -> None:
+    detector = RobustBaseline(threshold=5.0)
+    assert clone(detector).get_params()["threshold"] == 5.0
+    with pytest.raises(NotFittedError):
+        detector.anomaly_score(np.zeros((1, 2)))
+    data = np.random.default_rng(0).normal(size=(200, 2))
+    assert detector.fit(data) is detector
+    assert {"center_", "scale_", "usable_", "threshold_"} <= set(vars(detector))
+    assert detector.predict(data).tolist().count(-1) <= 2
+
+
+def test_a_planted_deviation_scores_high_and_the_harmless_direction_does_not() -> None:
+    data = np.random.default_rng(1).normal(10.0, 1.0, size=(100, 2))
+    detector = RobustBaseline(directions=(1, 1)).fit(data)
+    rows = np.array([[10.0, 10.0], [20.0, 10.0], [0.0, 10.0]])
+    scores = detector.anomaly_score(rows)
+    assert scores[0] < 2 < detector.threshold_ < scores[1]
+    assert scores[2] == 0.0
+
+
+def test_nan_and_constant_channels_are_ignored_not_fatal() -> None:
+    data = np.column_stack([np.full(50, np.nan), np.full(50, 3.0), np.random.default_rng(2).normal(size=50)])
+    detector = RobustBaseline().fit(data)
+    assert detector.usable_.tolist() == [False, True, True]
+    scores = detector.anomaly_score(np.array([[np.nan, 3.0, 0.0], [np.nan, np.nan, np.nan]]))
+    assert scores[0] < 1.0
+    assert scores[1] == 0.0
+
+
+def test_unit_with_door_wear_is_flagged_and_its_healthy_twin_is_not() -> None:
+    at = START + timedelta(days=26)
+    worn = assess_unit("WORN", _days("WORN", days=26, seed=10, wear_from_day=16), at=at, model=None)
+    twin = assess_unit("TWIN", _days("TWIN", days=26, seed=10), at=at, model=None)
+    flagged = {v.component_type: v for v in verdicts(worn) if v.degrading}
+    assert set(flagged) == {"door_rollers"}
+    assert flagged["door_rollers"].evidence[0]["feature"] in {"door_close_s", "door_open_s", "reopen_rate"}
+    assert "door_rollers:" in flagged["door_rollers"].reason
+    assert not [v for v in verdicts(twin) if v.degrading]
+
+
+def test_a_unit_with_one_day_of_history_says_so() -> None:
+    at = START + timedelta(days=1)
+    assessment = assess_unit("NEW", _days("NEW", days=1, seed=11), at=at, model=None)
+    assert not assessment.judged
+    assert "not enough history" in assessment.reason
+    assert verdicts(assessment) == []
+
+
+def test_a_family_of_three_units_trains_no_family_model() -> None:
+    at = START + timedelta(days=30)
+    history = pl.concat([_days(f"F{i}", days=30, seed=20 + i) for i in range(3)])
+    assert train_family("small", history, at=at) is None
+    bigger = pl.concat([history, *[_days(f"G{i}", days=30, seed=30 + i) for i in range(MIN_FAMILY_UNITS)]])
+    model = train_family("big", bigger, at=at)
+    assert model is not None
+    assert model.units == MIN_FAMILY_UNITS + 3
+    assert type(model).from_artifact(model.to_artifact()) == model
