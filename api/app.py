@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import health
 from api.auth import KeyCache
+from api.console import install_console
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.gate import Gate, Limits
 from api.middleware import BodyLimit, NoSniff, RequestMetrics
@@ -57,4 +58,5 @@ def create_app(settings: Settings, *, limits: Limits | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)
+    install_console(app)
     return app

@@ -30,7 +30,17 @@ from models.db import Pool
 from models.errors import Forbidden, Unauthorized
 from models.tenancy import Role, TenantScope
 
-__all__ = ["ROLE_SCOPES", "KeyCache", "Principal", "Scope", "authenticate", "key_secret", "require"]
+__all__ = [
+    "ROLE_SCOPES",
+    "KeyCache",
+    "Principal",
+    "Scope",
+    "authenticate",
+    "checked_secret",
+    "key_secret",
+    "principal_for_secret",
+    "require",
+]
 
 # Generated keys are ~50 characters; anything much longer is not a key and is not worth a lookup.
 MAX_KEY_LENGTH = 256
@@ -135,6 +145,11 @@ class Principal:
         """What the caller's role may do."""
         return ROLE_SCOPES[self.role]
 
+    def ensure(self, scope: Scope) -> None:
+        """Raise Forbidden unless the caller's role grants `scope`."""
+        if scope not in self.scopes:
+            raise Forbidden(f"a {self.role} key may not do this (needs {scope})")
+
     @property
     def actor(self) -> str:
         """How the caller is named in lifecycle records."""
@@ -154,9 +169,20 @@ def key_secret(headers: dict[bytes, bytes]) -> str:
         secret = raw.decode("latin-1").strip() if raw is not None else ""
     if not secret:
         raise Unauthorized("an API key is required: send `Authorization: Bearer <key>`")
-    if len(secret) > MAX_KEY_LENGTH or not secret.isascii() or not secret.isprintable():
+    return checked_secret(secret)
+
+
+def checked_secret(secret: str) -> str:
+    """`secret` when it can be an API key (printable ASCII, bounded), else Unauthorized."""
+    if not secret or len(secret) > MAX_KEY_LENGTH or not secret.isascii() or not secret.isprintable():
         raise Unauthorized("invalid API key")
     return secret
+
+
+def principal_for_secret(request: Request, secret: str) -> Principal:
+    """The caller an API key names, through the app's key cache: the gate's own path (the console uses it)."""
+    keys: KeyCache = request.app.state.keys
+    return keys.resolve(request.app.state.pool, checked_secret(secret))
 
 
 class KeyCache:
@@ -227,8 +253,7 @@ def require(scope: Scope) -> Callable[[Principal], Principal]:
     """A dependency that authenticates the caller and checks its role grants `scope` (else 403)."""
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if scope not in principal.scopes:
-            raise Forbidden(f"a {principal.role} key may not do this (needs {scope})")
+        principal.ensure(scope)
         return principal
 
     return check

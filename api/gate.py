@@ -27,6 +27,10 @@ from models.errors import DomainError, ServiceUnavailable, TooManyRequests
 __all__ = ["PUBLIC_PATHS", "Gate", "Limits", "RateLimiter"]
 
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# The console signs in with a key and then carries a session cookie, not a key header: its views resolve the
+# session's key through the same key cache (api.auth.principal_for_secret) and answer unknown callers with
+# the sign-in page.
+CONSOLE_PREFIX = "/console"
 # What a saturated API asks clients to wait before retrying: in-flight requests finish well within it.
 BUSY_RETRY_AFTER_S = 1
 
@@ -81,7 +85,7 @@ class Gate:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(CONSOLE_PREFIX):
             await self.app(scope, receive, send)
             return
         admitted = False

@@ -17,7 +17,7 @@ from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import UnitId
 from models.units import require_visible_unit
 
-__all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts"]
+__all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts", "own_contracts"]
 
 _COLUMNS = "id, unit_id, maintainer_id, starts_on, ends_on, created_at"
 
@@ -63,17 +63,22 @@ def create_contract(
         return fetch_one(conn, query, params, model=Contract, what="contract")
 
 
+def own_contracts(scope: TenantScope, maintainer_column: str) -> sql.Composable:
+    """A SQL condition on a contract's maintainer: a maintainer (or its crew) reads only its own contracts."""
+    if scope.visibility in (Visibility.CONTRACT, Visibility.CREW):
+        column = sql.Identifier(*maintainer_column.split("."))
+        return sql.SQL("{} = {}").format(column, sql.Literal(scope.organization_id))
+    return sql.SQL("TRUE")
+
+
 def list_contracts(
     conn: Connection, *, tenant: TenantScope, page: PageParams, unit_id: str | None = None
 ) -> Page[Contract]:
     """Contracts the tenant may see (a maintainer: its own), newest first."""
-    own: sql.Composable = sql.SQL("TRUE")
-    if tenant.visibility in (Visibility.CONTRACT, Visibility.CREW):
-        own = sql.SQL("maintainer_id = {}").format(sql.Literal(tenant.organization_id))
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM maintenance_contracts WHERE {{visible}} AND {{own}}"
         " AND (%(u)s::text IS NULL OR unit_id = %(u)s) ORDER BY starts_on DESC, id"
-    ).format(visible=tenant.units_predicate("unit_id"), own=own)
+    ).format(visible=tenant.units_predicate("unit_id"), own=own_contracts(tenant, "maintainer_id"))
     return fetch_page(conn, query, {"u": unit_id}, model=Contract, page=page)
 
 

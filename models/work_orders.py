@@ -25,6 +25,7 @@ from models.types import JsonObject, LongText, Text, Timestamp, UnitId
 from models.units import require_visible_unit
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "CLOSED",
     "CREW_STATUSES",
     "TRANSITIONS",
@@ -39,6 +40,7 @@ __all__ = [
     "require_open_crew_work_order",
     "require_unit_work_order",
     "update_work_order",
+    "work_queue",
 ]
 
 _COLUMNS = (
@@ -253,3 +255,17 @@ def update_work_order(
     if row is None:
         raise PreconditionFailed("the work order changed concurrently; fetch it again")
     return WorkOrder.model_validate(row)
+
+
+# Still to be done: what a crew's queue holds.
+ACTIVE_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED, WorkOrderStatus.IN_PROGRESS)
+
+
+def work_queue(conn: Connection, *, tenant: TenantScope, page: PageParams) -> Page[WorkOrder]:
+    """Active work orders the tenant may see, most urgent first: priority, then due date, then age."""
+    query = sql.SQL(
+        f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND status = ANY(%(active)s)"
+        " ORDER BY priority, due_at NULLS LAST, created_at, id"
+    ).format(_visible(tenant))
+    active = [str(status) for status in ACTIVE_STATUSES]
+    return fetch_page(conn, query, {"active": active}, model=WorkOrder, page=page)

@@ -39,6 +39,8 @@ for pkg in postgresql mosquitto mosquitto-clients python3-venv python3-dev build
   dpkg_has "$pkg" || missing+=("$pkg")
 done
 [[ ${#missing[@]} -gt 0 ]] && apt_install "${missing[@]}"
+# --dev: the browser the console's tests drive headless (Playwright uses it by path; no browser download).
+if [[ -n "$EXTRAS" ]] && ! dpkg_has chromium; then apt_install chromium; fi
 
 PG_MAJOR="$(ls /usr/lib/postgresql | sort -n | tail -n 1)"
 [[ -n "$PG_MAJOR" ]] || die "no PostgreSQL server found under /usr/lib/postgresql"
