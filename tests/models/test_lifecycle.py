@@ -36,7 +36,7 @@ def test_records_are_numbered_and_linked_per_unit(conn: Connection, fleet: Fleet
     assert [r.seq for r in records] == [1, 2, 3, 4]
     assert records[0].prev_hash is None
     assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(records))
-    assert lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1).intact
+    assert lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1, trusted_key=None).intact
 
 
 def test_record_kind_moves_the_unit_status(conn: Connection, fleet: Fleet) -> None:
@@ -54,7 +54,7 @@ def test_altered_record_breaks_the_chain(conn: Connection, fleet: Fleet) -> None
     conn.execute("SET session_replication_role = replica")  # what someone with superuser rights could do
     conn.execute("UPDATE lifecycle_records SET data = '{\"n\": 99}' WHERE unit_id = 'A1' AND seq = 3")
     conn.execute("SET session_replication_role = DEFAULT")
-    report = lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1)
+    report = lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1, trusted_key=None)
     assert not report.intact
     assert report.first_broken_seq == 3
     assert report.reason is not None
@@ -66,7 +66,7 @@ def test_removed_record_breaks_the_chain(conn: Connection, fleet: Fleet) -> None
     conn.execute("SET session_replication_role = replica")
     conn.execute("DELETE FROM lifecycle_records WHERE unit_id = 'A1' AND seq = 2")
     conn.execute("SET session_replication_role = DEFAULT")
-    report = lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1)
+    report = lifecycle.verify_chain(conn, tenant=ALL, unit_id=fleet.unit_a1, trusted_key=None)
     assert report.first_broken_seq == 3
 
 

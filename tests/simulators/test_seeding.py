@@ -24,7 +24,7 @@ def test_seeding_registers_units_with_build_and_records(database_url: str) -> No
         assert build == {"n": len(fleet.components[1])}
         records = lifecycle.list_records(conn, tenant=SCOPE, unit_id="sim-00001", page=PageParams()).items
         assert [r.kind for r in records] == ["factory_build", "factory_test", "installation"]
-        assert lifecycle.verify_chain(conn, tenant=SCOPE, unit_id="sim-00001").intact
+        assert lifecycle.verify_chain(conn, tenant=SCOPE, unit_id="sim-00001", trusted_key=None).intact
 
 
 def test_seeding_again_skips_existing_units_and_adds_new_ones(database_url: str) -> None:
