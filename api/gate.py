@@ -52,8 +52,9 @@ class Limits:
 class RateLimiter:
     """A token bucket per key: `rate_per_s` tokens a second up to `burst`; one request spends one."""
 
-    # Buckets idle this long are full again; forgetting them bounds memory across many keys.
+    # Buckets idle this long are full again; forgetting them (past MAX_BUCKETS keys) bounds the memory.
     IDLE_FORGET_S = 60.0
+    MAX_BUCKETS = 10_000
 
     def __init__(self, rate_per_s: float, burst: int) -> None:
         self.rate = rate_per_s
@@ -68,7 +69,7 @@ class RateLimiter:
             self._buckets[key_id] = (tokens, now)
             return (1.0 - tokens) / self.rate
         self._buckets[key_id] = (tokens - 1.0, now)
-        if len(self._buckets) > 10_000:
+        if len(self._buckets) > self.MAX_BUCKETS:
             self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < self.IDLE_FORGET_S}
         return 0.0
 
@@ -90,33 +91,31 @@ class Gate:
             return
         admitted = False
         try:
-            secret = key_secret(dict(scope["headers"]))
-            principal = self.keys.cached(secret)
-            if principal is None:
-                self._admit()
-                admitted = True
-                principal = await self._lookup(scope["app"].state.pool, secret)
-            wait = self.rates.take(principal.key_id, time.monotonic())
-            if wait > 0:
-                raise TooManyRequests("this key is over its request rate", retry_after=max(1, math.ceil(wait)))
-            if not admitted:
-                self._admit()
-                admitted = True
-        except DomainError as exc:
-            if admitted:
-                self.in_flight -= 1
-            await error_response(exc)(scope, receive, send)
-            return
-        scope.setdefault("state", {})["principal"] = principal
-        try:
+            try:
+                secret = key_secret(dict(scope["headers"]))
+                principal = self.keys.cached(secret)
+                if principal is None:
+                    admitted = self._admit()
+                    principal = await self._lookup(scope["app"].state.pool, secret)
+                wait = self.rates.take(principal.key_id, time.monotonic())
+                if wait > 0:
+                    raise TooManyRequests("this key is over its request rate", retry_after=max(1, math.ceil(wait)))
+                admitted = admitted or self._admit()
+            except DomainError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["principal"] = principal
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
+            if admitted:
+                self.in_flight -= 1
 
-    def _admit(self) -> None:
+    def _admit(self) -> bool:
+        """Take an in-flight slot (True), or ServiceUnavailable when none is free."""
         if self.in_flight >= self.limits.max_in_flight:
             raise ServiceUnavailable("the API is at capacity; retry shortly", retry_after=BUSY_RETRY_AFTER_S)
         self.in_flight += 1
+        return True
 
     async def _lookup(self, pool: Pool, secret: str) -> Principal:
         try:
