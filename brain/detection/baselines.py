@@ -222,7 +222,8 @@ def _assessment(
         unit_id,
         at,
         judged=True,
-        reason="judged against its own baseline" + ("" if model else " (no family spread: too few units)"),
+        reason="judged against its own baseline"
+        + (f"; spread floor of family {model.family}" if model else "; no family spread floor (too few units)"),
         window_start=first + timedelta(days=int(present[0])),
         window_end=first + timedelta(days=int(present[-1]) + 1),
         values={name: float(recent[i]) for i, name in names},

@@ -6,8 +6,8 @@ the median in spreads, signed so that only the harmful direction counts where on
 its largest deviation; the decision threshold is learned too (the configured minimum, or the training rows' own
 high quantile if that is higher, so noisy channels do not alarm on their everyday spread).
 
-The same estimator scores any table (`liftbrain detect`) and the fleet: one per unit, fitted on the unit's own
-recent history, its spread floored by its model family's (brain/detection/health.py puts them together).
+The estimator scores any table (`liftbrain detect`); the fleet pass (brain/detection/baselines.py) applies the
+same two functions, `robust_baseline` and `directed_deviation`, to every unit of a family at once.
 """
 
 # ruff: noqa: N803 (scikit-learn names the data matrix X)

@@ -105,5 +105,6 @@ def health_rows(assessment: Assessment) -> list[HealthRow]:
         rows.append(HealthRow(verdict.component_type, _health(verdict.score), verdict.evidence))
     all_names = list(assessment.deviations)
     worst = max(assessment.deviations[name] for name in all_names)
-    rows.append(HealthRow(UNIT_COMPONENT, _health(worst), _evidence(assessment, all_names)))
+    reasons = [*_evidence(assessment, all_names), {"reason": assessment.reason}]
+    rows.append(HealthRow(UNIT_COMPONENT, _health(worst), reasons))
     return rows

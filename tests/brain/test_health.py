@@ -60,6 +60,7 @@ def test_detection_job_flags_the_worn_unit_names_the_component_and_reruns_duplic
         assert worn[0].score < 50
         assert twin[0].score is not None
         assert twin[0].score > 50
+        assert twin[0].reasons[-1]["reason"].endswith("no family spread floor (too few units)")
         assert new[0].score is None
         assert "not enough history" in new[0].reasons[0]["reason"]
         # The registry knows no model family for these units: the fleet-wide model would need five units.
