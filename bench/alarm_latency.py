@@ -87,7 +87,7 @@ class Clock:
             for delivery in batch:
                 parsed = delivery.parsed
                 if isinstance(parsed, Accepted) and parsed.event is not None:
-                    self.committed.setdefault((parsed.unit_id, parsed.event[3]), now)
+                    self.committed.setdefault((parsed.unit_id, parsed.event.code), now)
 
 
 def _telemetry(client: mqtt.Client, units: list[str], samples: int, stop: threading.Event) -> None:

@@ -36,11 +36,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.gate import Limits
-from models import api_keys, contracts, manufacturers, organizations, unit_models, units
+from models import api_keys, contracts, organizations, units
 from models.db import connect
 from models.migrate import migrate
+from models.parties import MANUFACTURERS
 from models.settings import Settings
 from models.tenancy import Role, TenantScope
+from models.unit_models import UNIT_MODELS
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 
@@ -68,9 +70,16 @@ def _seed(dsn: str) -> list[str]:
     with connect(dsn) as conn:
         make_org = organizations.create_organization(conn, name="Make Org", kind="manufacturer")
         maint_org = organizations.create_organization(conn, name="Maint Org", kind="maintainer")
-        maker = manufacturers.create_manufacturer(conn, name="Make", organization_id=make_org.id)
-        model = unit_models.create_unit_model(
-            conn, manufacturer_id=maker.id, name="M1", capacity_kg=1000, rated_speed_mps=1.6, drive_type="mrl"
+        maker = MANUFACTURERS.create(conn, {"name": "Make", "organization_id": make_org.id})
+        model = UNIT_MODELS.create(
+            conn,
+            {
+                "manufacturer_id": maker.id,
+                "name": "M1",
+                "capacity_kg": 1000,
+                "rated_speed_mps": 1.6,
+                "drive_type": "mrl",
+            },
         )
         units.create_unit(
             conn, tenant=TenantScope.internal(), unit_id="U1", serial="SN-U1", registration_code="REG-U1",

@@ -154,7 +154,7 @@ def _measure(dsn: str, keys: dict[str, str], args: argparse.Namespace) -> dict[s
             partial(_get, client, "/units?limit=50", admin), args.repeat
         )
         board = partial(
-            fleet_board, conn, scope=TenantScope.internal(), page=PageParams(limit=50), board_filter=BoardFilter()
+            fleet_board, conn, tenant=TenantScope.internal(), page=PageParams(limit=50), board_filter=BoardFilter()
         )
         results["fleet_board() SQL only (admin)"] = _time(board, args.repeat)
         for role in ("admin", "maintainer"):

@@ -96,11 +96,11 @@ def simulate_and_detect(dsn: str, args: argparse.Namespace, labels_path: Path) -
                 rows.extend(_rows(fleet.unit_ids, result.snapshot))
             timings["simulate_s"] += time.perf_counter() - began
             began = time.perf_counter()
-            rows_written += copy_telemetry(conn, rows)
+            rows_written += copy_telemetry(conn, rows=rows).new
             seen: dict[str, datetime] = {}
             for row in rows:
                 seen[row[0]] = max(seen.get(row[0], row[1]), row[1])
-            touch_last_seen(conn, seen)
+            touch_last_seen(conn, seen=seen)
             conn.commit()
             timings["write_s"] += time.perf_counter() - began
             now = START + (day + 1) * DAY + timedelta(minutes=5)

@@ -82,7 +82,7 @@ def seed(conn: Connection, *, units: int, rng: random.Random, monitored_share: f
         )
         conn.execute("UPDATE maintenance_contracts SET maintainer_id = %s WHERE maintainer_id IS NULL", (org.id,))
         for c in range(CREWS_PER_MAINTAINER):
-            crew = crews.create_crew(conn, scope=INTERNAL, maintainer_id=org.id, name=f"crew {c}")
+            crew = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=org.id, name=f"crew {c}")
             set_crew_region(conn, scope=INTERNAL, crew_id=crew.id, region=f"City {c % CITIES}")
     # Units without a contract after the modulo split (negative hashes) go to the first maintainer.
     conn.execute(

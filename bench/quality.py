@@ -98,7 +98,7 @@ def write_history(conn: Connection, swaps: list[Swap]) -> None:
                 replacement = part_replacements.PartReplacement(
                     position=swap.component_type, installed_serial=serial, occurred_at=swap.at, work_order_id=order
                 )
-                part_replacements.replace_part(conn, scope=scope, unit_id=swap.unit_id, replacement=replacement,
+                part_replacements.replace_part(conn, tenant=scope, unit_id=swap.unit_id, replacement=replacement,
                                                actor="bench")  # fmt: skip
 
 

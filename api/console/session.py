@@ -3,7 +3,8 @@
 The key stays in this process's memory, never in the browser; every request resolves it again through
 `api.auth.principal_for_secret`, the API gate's own path (its key cache), so a revoked key ends its sessions
 as soon as the API stops taking it, and the console sees exactly what the key sees through the API. Each
-session carries a CSRF token that every form posts back. Sessions live in the API process: a restart signs everyone out, and several API replicas need sticky sessions.
+session carries a CSRF token that every form posts back. Sessions live in the API process: a restart signs
+everyone out, and several API replicas need sticky sessions.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def test_work_queue_is_most_urgent_first_and_only_active(conn: Connection) -> No
     def order(title: str, priority: int, due: datetime | None = None) -> UUID:
         created = work_orders.create_work_order(
             conn,
-            scope=scope,
+            tenant=scope,
             order=WorkOrderCreate(unit_id="A1", kind="corrective", title=title, priority=priority, due_at=due),
         )
         return created.id
@@ -31,10 +31,10 @@ def test_work_queue_is_most_urgent_first_and_only_active(conn: Connection) -> No
     cancelled = order("cancelled", 1)
     work_orders.update_work_order(
         conn,
-        scope=scope,
+        tenant=scope,
         work_order_id=cancelled,
         changes=WorkOrderUpdate(status=WorkOrderStatus.CANCELLED),
         expected_version=None,
     )
-    queue = work_orders.work_queue(conn, scope=scope, page=PageParams())
+    queue = work_orders.work_queue(conn, tenant=scope, page=PageParams())
     assert [o.title for o in queue.items] == ["urgent", "sooner", "later", "door fault", "door fault"]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from models import components, units
 from models.db import Connection
+from models.tenancy import TenantScope
 from tests.conftest import FLEET_T0, Fleet, seed_fleet
 
 # Where the browser tests saved their screenshots (set by their fixture, printed at the end of the run).
@@ -40,7 +41,9 @@ def seed_console(conn: Connection) -> Fleet:
     """The shared fleet plus what the unit page and a part swap need on A1."""
     fleet = seed_fleet(conn)
     brake = components.create_component(conn, serial="BR-1", component_type="brake", batch_id=fleet.ids["batch"])
-    units.install_component(conn, unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0)
+    units.install_component(
+        conn, tenant=TenantScope.internal(), unit_id="A1", position="brake", component_id=brake.id, at=FLEET_T0
+    )
     components.create_component(conn, serial="BR-2", component_type="brake", batch_id=fleet.ids["batch"])
     now = datetime.now(UTC)
     for minute in range(TELEMETRY_MINUTES):

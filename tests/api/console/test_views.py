@@ -190,7 +190,7 @@ def test_maintainer_assigns_a_crew_and_a_crew_may_not(
     client: TestClient, conn: Connection, console_fleet: Fleet
 ) -> None:
     night = crews.create_crew(
-        conn, scope=TenantScope.internal(), maintainer_id=console_fleet.ids["maint_org_a"], name="night crew"
+        conn, tenant=TenantScope.internal(), maintainer_id=console_fleet.ids["maint_org_a"], name="night crew"
     )
     conn.commit()
     order = console_fleet.ids["wo_a"]
