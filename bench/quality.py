@@ -94,7 +94,7 @@ def write_history(conn: Connection, swaps: list[Swap]) -> None:
                 order = None
                 if not swap.failure:
                     create = work_orders.WorkOrderCreate(unit_id=swap.unit_id, kind="preventive", title="planned swap")
-                    order = work_orders.create_work_order(conn, scope=scope, order=create).id
+                    order = work_orders.create_work_order(conn, tenant=scope, order=create).id
                 replacement = part_replacements.PartReplacement(
                     position=swap.component_type, installed_serial=serial, occurred_at=swap.at, work_order_id=order
                 )
