@@ -16,7 +16,7 @@ from api.gate import Gate, Limits
 from api.middleware import BodyLimit, NoSniff, RequestMetrics
 from api.routers import ROUTERS
 from models.db import open_pool
-from models.settings import Settings
+from runtime.settings import Settings
 
 __all__ = ["create_app"]
 

@@ -3,7 +3,7 @@
 A key arrives as `Authorization: Bearer <key>` or `X-API-Key: <key>`. The gate (api/gate.py) resolves it
 before the route runs, so no body is parsed and no connection is taken for an anonymous caller: no key or an
 unknown one is a 401. A valid key whose role lacks the scope: 403. The key's `TenantScope` then decides which
-units exist for it (404 for the rest). A new role is a new entry in ROLE_SCOPES (and in models.tenancy);
+units exist for it (404 for the rest). A new role is a new entry in ROLE_SCOPES (and in models.access.tenancy);
 routes do not change.
 
 Resolved keys are cached for KEY_CACHE_TTL_S. A revocation through this process takes effect at once; another
@@ -25,10 +25,10 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import POOL_TIMEOUT_S
-from models import api_keys
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Pool
 from models.errors import Forbidden, Unauthorized
-from models.tenancy import Role, TenantScope
 
 __all__ = [
     "ROLE_SCOPES",

@@ -13,7 +13,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel
 
 from models.db import ping
-from models.settings import MqttAddress
+from runtime.settings import MqttAddress
 
 __all__ = ["BrokerProbe", "router"]
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query
 
-from models.contract import UNIT_ID_PATTERN
 from models.errors import PreconditionFailed, PreconditionRequired
 from models.queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
+from models.telemetry.contract import UNIT_ID_PATTERN
 
 __all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "is_decimal", "matched_version"]
 

@@ -44,14 +44,15 @@ from ingest.batch import BatchResult
 from ingest.consumer import Delivery
 from ingest.parse import Accepted
 from ingest.service import Ingest
-from models import api_keys, organizations
-from models.contract import MessageKind, TelemetryBatch, TelemetrySample, topic_for
+from models.access import api_keys
+from models.access.tenancy import Role
 from models.db import connect
 from models.migrate import migrate
 from models.monitoring.alarm_policies import POLICIES
 from models.monitoring.alarm_sources import pending_events
-from models.settings import Settings
-from models.tenancy import Role
+from models.registry import organizations
+from models.telemetry.contract import MessageKind, TelemetryBatch, TelemetrySample, topic_for
+from runtime.settings import Settings
 from stack._process import free_port
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres

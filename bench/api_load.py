@@ -36,13 +36,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.gate import Limits
-from models import api_keys, contracts, organizations, units
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import connect
 from models.migrate import migrate
-from models.parties import MANUFACTURERS
-from models.settings import Settings
-from models.tenancy import Role, TenantScope
-from models.unit_models import UNIT_MODELS
+from models.registry import organizations, units
+from models.registry.parties import MANUFACTURERS
+from models.registry.unit_models import UNIT_MODELS
+from models.work import contracts
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from models.mqtt_credentials import (
+from models.access.mqtt_credentials import (
     ACL_FILE,
     CREDENTIALS_FILE,
     BrokerIdentity,

@@ -24,13 +24,14 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from models import api_keys, organizations
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import connect
-from models.fleet_board import BoardFilter, fleet_board
 from models.migrate import migrate
 from models.queries import PageParams
-from models.settings import Settings
-from models.tenancy import Role, TenantScope
+from models.registry import organizations
+from models.registry.fleet_board import BoardFilter, fleet_board
+from runtime.settings import Settings
 from stack.postgres import LocalPostgres
 
 GOAL_MS = 300.0

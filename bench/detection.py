@@ -34,9 +34,9 @@ from models.db import connect
 from models.migrate import migrate
 from models.monitoring.features import read_features, read_window, read_window_rows
 from models.monitoring.findings import list_findings
-from models.simulation_labels import load_labels_file, read_labels
-from models.telemetry import copy_telemetry
-from models.unit_presence import touch_last_seen
+from models.telemetry.presence import touch_last_seen
+from models.telemetry.samples import copy_telemetry
+from models.telemetry.simulation_labels import load_labels_file, read_labels
 from simulators.engine import Simulation
 from simulators.fleet import build_fleet
 from simulators.labels import LabelWriter

@@ -23,7 +23,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.parse import Accepted, Limits, parse_message
-from models.contract import TelemetryBatch, TelemetrySample
+from models.telemetry.contract import TelemetryBatch, TelemetrySample
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 LIMITS = Limits("lb/v1", 1 << 20, timedelta(minutes=5), timedelta(days=3650))

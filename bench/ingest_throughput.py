@@ -42,11 +42,11 @@ from ingest.batch import BatchResult
 from ingest.consumer import Delivery
 from ingest.parse import Accepted, Limits, parse_message
 from ingest.service import Ingest
-from models.contract import EventMessage, MessageKind, TelemetryBatch, TelemetrySample, topic_for
 from models.db import connect
 from models.migrate import migrate
-from models.settings import Settings
-from models.telemetry import ReceivedSamples, copy_telemetry, telemetry_rows
+from models.telemetry.contract import EventMessage, MessageKind, TelemetryBatch, TelemetrySample, topic_for
+from models.telemetry.samples import ReceivedSamples, copy_telemetry, telemetry_rows
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 

@@ -36,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from brain.jobs.planning import PlanningReport, plan
 from brain.units import for_each_unit
-from models import crews, organizations
+from models.access.tenancy import TenantScope
 from models.db import Connection, connect
 from models.migrate import migrate
-from models.tenancy import TenantScope
+from models.registry import organizations
+from models.work import crews
 from models.work.checklists import ItemResult, VisitCompletion
 from models.work.dispatch import set_crew_region
 from models.work.plans import Judged, PlanItem, load_plan

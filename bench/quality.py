@@ -31,10 +31,12 @@ import numpy as np
 
 from brain.jobs import quality
 from brain.quality.alerts import raise_alerts
-from models import components, part_replacements, work_orders
+from models.access.tenancy import TenantScope
 from models.db import Connection, connect
+from models.lifecycle import part_replacements
 from models.migrate import migrate
-from models.tenancy import TenantScope
+from models.registry import components
+from models.work import work_orders
 from simulators.degradation import PROCESSES
 from simulators.fleet import Fleet, build_fleet
 from simulators.seeding import seed_fleet

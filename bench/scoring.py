@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from brain.detection.baselines import FLEET_FEATURES
-from models.simulation_labels import Label
+from models.telemetry.simulation_labels import Label
 
 __all__ = ["Alarm", "score", "threshold_alarms"]
 

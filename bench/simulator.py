@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models.settings import parse_mqtt_url
+from runtime.settings import parse_mqtt_url
 from simulators.calibration import check, fault_rates, measure_run
 from simulators.fleet import build_fleet
 from simulators.publisher import Publisher

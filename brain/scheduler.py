@@ -17,8 +17,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from brain.jobs import alarms, broker_auth, detection, features, planning, presence, quality, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
-from models.probes import serve_probes, stop_on_signals
-from models.settings import Settings
+from runtime.probes import serve_probes, stop_on_signals
+from runtime.settings import Settings
 
 __all__ = ["Job", "JobRun", "jobs_for", "run", "run_job"]
 

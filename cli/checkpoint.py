@@ -14,9 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from models import checkpoints
 from models.db import connect
-from models.settings import Settings
+from models.lifecycle import checkpoints
+from runtime.settings import Settings
 
 __all__ = ["add_parser"]
 

@@ -11,9 +11,9 @@ from ingest.batch import KnownUnits
 from ingest.parse import Limits
 from ingest.replay import ReplayResult, replay
 from models.db import connect
-from models.dead_letters import Reason, get_dead_letters, list_dead_letters, pending_dead_letter_ids
 from models.queries import MAX_LIMIT, PageParams
-from models.settings import Settings
+from models.telemetry.dead_letters import Reason, get_dead_letters, list_dead_letters, pending_dead_letter_ids
+from runtime.settings import Settings
 from stack.ports import embedded_database_url
 
 __all__ = ["add_parser"]

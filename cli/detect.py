@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from brain.detection.detector import DEFAULT_THRESHOLD, RobustBaseline
-from models.settings import Settings
+from runtime.settings import Settings
 
 __all__ = ["add_parser", "detect_frame"]
 

@@ -20,9 +20,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from brain.jobs.broker_auth import write_auth_files
-from models.db import connect
-from models.errors import DomainError
-from models.mqtt_credentials import (
+from models.access.mqtt_credentials import (
     CredentialKind,
     IssuedCredential,
     active_identities,
@@ -33,9 +31,11 @@ from models.mqtt_credentials import (
     revoke_credential,
     rotate_credential,
 )
+from models.access.tenancy import TenantScope
+from models.db import connect
+from models.errors import DomainError
 from models.queries import MAX_LIMIT, PageParams
-from models.settings import Settings
-from models.tenancy import TenantScope
+from runtime.settings import Settings
 
 __all__ = ["ServiceIdentity", "add_parser", "issue_embedded_identities", "register_configured_identities"]
 

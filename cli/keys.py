@@ -8,11 +8,12 @@ import sys
 from typing import Any
 from uuid import UUID
 
-from models import api_keys, organizations
+from models.access import api_keys
+from models.access.tenancy import Role
 from models.db import Connection, connect
 from models.errors import DomainError, NotFound
-from models.settings import Settings
-from models.tenancy import Role
+from models.registry import organizations
+from runtime.settings import Settings
 
 __all__ = ["add_parser", "bootstrap_admin_key"]
 

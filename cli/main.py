@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from cli import checkpoint, dead_letters, detect, devices, keys, services, simulate, up
-from cli.logs import configure_logging
-from models.settings import Settings
+from runtime.logs import configure_logging
+from runtime.settings import Settings
 
 __all__ = ["main"]
 

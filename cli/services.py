@@ -9,7 +9,7 @@ from typing import Any
 from cli.devices import register_configured_identities
 from cli.keys import bootstrap_admin_key
 from models.migrate import migrate
-from models.settings import Settings
+from runtime.settings import Settings
 
 __all__ = ["add_parsers"]
 
@@ -52,13 +52,13 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _schemas(args: argparse.Namespace, _settings: Settings) -> int:
-    from models.contract_schemas import SCHEMA_DIR, render_schemas, write_schemas
+    from models.telemetry.contract_schemas import SCHEMA_DIR, render_schemas, write_schemas
 
     if args.check:
         stale = [name for name, text in render_schemas().items() if not (SCHEMA_DIR / name).is_file()
                  or (SCHEMA_DIR / name).read_text() != text]  # fmt: skip
         for name in stale:
-            log.error("%s is out of date with models/contract.py", name)
+            log.error("%s is out of date with models/telemetry/contract.py", name)
         return 1 if stale else 0
     for path in write_schemas():
         log.info("wrote %s", path)
@@ -75,7 +75,9 @@ def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
 
     contract = commands.add_parser("contract", help="the MQTT telemetry contract")
     contract_commands = contract.add_subparsers(dest="contract_command", required=True, metavar="CONTRACT_COMMAND")
-    schemas = contract_commands.add_parser("schemas", help="write models/schemas/*.json from models/contract.py")
+    schemas = contract_commands.add_parser(
+        "schemas", help="write models/telemetry/schemas/*.json from models/telemetry/contract.py"
+    )
     schemas.add_argument("--check", action="store_true", help="only check that the files are current")
     schemas.set_defaults(func=_schemas)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from models.settings import Settings
+from runtime.settings import Settings
 
 __all__ = ["add_parser"]
 
@@ -87,7 +87,7 @@ def _check(args: argparse.Namespace) -> None:
 def _load_labels(dsn: str, path: Path) -> None:
     """Put the run's ground truth in simulation_labels too (run id: the labels file's name)."""
     from models.db import connect
-    from models.simulation_labels import load_labels_file
+    from models.telemetry.simulation_labels import load_labels_file
 
     with connect(dsn) as conn:
         count = load_labels_file(conn, run_id=path.stem, path=path)

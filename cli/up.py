@@ -21,10 +21,10 @@ from typing import Any
 
 from cli.devices import issue_embedded_identities
 from cli.keys import bootstrap_admin_key
+from models.access.mqtt_credentials import CredentialKind
 from models.migrate import migrate
-from models.mqtt_credentials import CredentialKind
-from models.probes import stop_on_signals
-from models.settings import Settings
+from runtime.probes import stop_on_signals
+from runtime.settings import Settings
 from stack.supervisor import Child, GaveUp, Supervisor
 
 __all__ = ["add_parser"]

@@ -17,9 +17,9 @@ from datetime import datetime
 
 from ingest.parse import Accepted, Parsed
 from models.db import DATA_REFUSED, Connection, DatabaseError
-from models.dead_letters import DeadLetter, Reason, insert_dead_letters
-from models.telemetry import ReceivedEvent, ReceivedSamples, copy_telemetry, insert_events, telemetry_rows
-from models.unit_presence import StatusReport, existing_unit_ids, record_statuses, register_units, touch_last_seen
+from models.telemetry.dead_letters import DeadLetter, Reason, insert_dead_letters
+from models.telemetry.presence import StatusReport, existing_unit_ids, record_statuses, register_units, touch_last_seen
+from models.telemetry.samples import ReceivedEvent, ReceivedSamples, copy_telemetry, insert_events, telemetry_rows
 
 __all__ = ["BatchResult", "KnownUnits", "refusal_reason", "write_batch", "write_rows"]
 

@@ -20,8 +20,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest import metrics
 from ingest.parse import Accepted, Limits, Parsed, parse_message
-from models.contract import MessageKind
-from models.settings import MqttAddress
+from models.telemetry.contract import MessageKind
+from runtime.settings import MqttAddress
 
 __all__ = ["Delivery", "MqttConsumer"]
 

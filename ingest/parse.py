@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import assert_never
 
-from models.contract import (
+from models.telemetry.contract import (
     ContractError,
     EventMessage,
     MessageKind,
@@ -18,8 +18,8 @@ from models.contract import (
     decode_telemetry,
     parse_topic,
 )
-from models.dead_letters import DeadLetter, Reason
-from models.settings import Settings
+from models.telemetry.dead_letters import DeadLetter, Reason
+from runtime.settings import Settings
 
 __all__ = ["Accepted", "Limits", "Parsed", "parse_message", "reason_of"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ingest.batch import KnownUnits, refusal_reason, write_rows
 from ingest.parse import Limits, parse_message
 from models.db import DATA_REFUSED, Connection
-from models.dead_letters import DeadLetter, Reason, StoredDeadLetter, mark_replayed
+from models.telemetry.dead_letters import DeadLetter, Reason, StoredDeadLetter, mark_replayed
 
 __all__ = ["ReplayResult", "replay"]
 

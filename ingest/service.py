@@ -9,8 +9,8 @@ from ingest.batch import KnownUnits
 from ingest.consumer import Delivery, MqttConsumer
 from ingest.parse import Limits
 from ingest.writer import BatchPolicy, BatchWriter, Committed
-from models.probes import serve_probes, stop_on_signals
-from models.settings import Settings
+from runtime.probes import serve_probes, stop_on_signals
+from runtime.settings import Settings
 
 __all__ = ["Ingest", "run"]
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
-from models.contract import UNIT_ID_PATTERN
 from models.storable import BIGINT_MAX, check_text
+from models.telemetry.contract import UNIT_ID_PATTERN
 
 __all__ = [
     "MAX_JSON_DEPTH",

@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
-from models.contract import EVENT_CATALOGUE, EventCategory
+from models.telemetry.contract import EVENT_CATALOGUE, EventCategory
 from simulators.confounders import Confounders
 from simulators.cycles import Cycles, plan_next
 from simulators.degradation import PROCESSES, detection_probability, severity

@@ -23,8 +23,8 @@ from typing import IO
 import msgspec
 import numpy as np
 
-from models.contract import EVENT_CATALOGUE
-from models.simulation_labels import Label, read_labels
+from models.telemetry.contract import EVENT_CATALOGUE
+from models.telemetry.simulation_labels import Label, read_labels
 from simulators.degradation import PROCESSES
 from simulators.engine import Incident, Simulation
 from simulators.fleet import Fleet

@@ -1,4 +1,4 @@
-"""Encode what the simulation produced as contract messages (models/contract.py), one batch per unit."""
+"""Encode what the simulation produced as contract messages (models/telemetry/contract.py), one batch per unit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Literal
 import msgspec
 import numpy as np
 
-from models.contract import EventMessage, StatusMessage, TelemetryBatch, TelemetrySample
+from models.telemetry.contract import EventMessage, StatusMessage, TelemetryBatch, TelemetrySample
 from simulators.engine import Incident
 from simulators.sampling import Snapshot
 

@@ -17,7 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from models.settings import MqttAddress
+from runtime.settings import MqttAddress
 
 __all__ = ["Publisher"]
 

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from models.contract import MessageKind, topic_for
+from models.telemetry.contract import MessageKind, topic_for
 from simulators.engine import Simulation, StepResult
 from simulators.fleet import Fleet, build_fleet
 from simulators.labels import LabelWriter

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from models.contract import DOOR_STATES
+from models.telemetry.contract import DOOR_STATES
 from simulators.degradation import PROCESSES
 from simulators.physics import (
     CREEP_MPS,

@@ -17,10 +17,12 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from models import components, contracts, lifecycle, organizations, parties, sites, unit_models, units
+from models.access.tenancy import TenantScope
 from models.db import Connection, connect
 from models.errors import NotFound
-from models.tenancy import TenantScope
+from models.lifecycle import ledger
+from models.registry import components, organizations, parties, sites, unit_models, units
+from models.work import contracts
 from simulators.catalogue import MANUFACTURERS, MODELS, SITES, SUPPLIERS, Batch, ModelSpec, SiteSpec
 from simulators.fleet import Fleet, build_fleet
 from simulators.rng import FACTORY_TEST_PURPOSE, unit_generator
@@ -169,9 +171,7 @@ def _unit(conn: Connection, fleet: Fleet, unit: int, ids: dict[str, UUID]) -> No
         ("factory_test", built + timedelta(days=2), _factory_test(fleet, unit)),
         ("installation", installed, {"site": site.name, "floors": int(fleet.floors[unit])}),
     ):
-        lifecycle.append_record(
-            conn, tenant=PLATFORM, unit_id=unit_id, kind=kind, occurred_at=at, data=data, actor=ACTOR
-        )
+        ledger.append_record(conn, tenant=PLATFORM, unit_id=unit_id, kind=kind, occurred_at=at, data=data, actor=ACTOR)
     contracts.create_contract(
         conn, tenant=PLATFORM, unit_id=unit_id, maintainer_id=ids[MAINTAINER], starts_on=installed.date()
     )

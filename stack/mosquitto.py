@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from models.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
+from models.access.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
 from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
 from stack.tls import TlsFiles, ensure_tls
 

@@ -18,22 +18,16 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from models import (
-    api_keys,
-    components,
-    contracts,
-    crews,
-    lifecycle,
-    organizations,
-    units,
-    work_orders,
-)
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection, connect
+from models.lifecycle import ledger
 from models.migrate import migrate
-from models.parties import MANUFACTURERS, SUPPLIERS
-from models.sites import SITES
-from models.tenancy import Role, TenantScope
-from models.unit_models import UNIT_MODELS
+from models.registry import components, organizations, units
+from models.registry.parties import MANUFACTURERS, SUPPLIERS
+from models.registry.sites import SITES
+from models.registry.unit_models import UNIT_MODELS
+from models.work import contracts, crews, work_orders
 from stack.mosquitto import LocalMosquitto
 from stack.postgres import LocalPostgres
 
@@ -183,7 +177,7 @@ def seed_fleet(conn: Connection) -> Fleet:
             changes=work_orders.WorkOrderUpdate(crew_id=crew.id),
             expected_version=order.version,
         )
-        lifecycle.append_record(
+        ledger.append_record(
             conn,
             tenant=PLATFORM,
             unit_id=unit_id,

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from uuid import UUID
 
-from models import api_keys, components, contracts, organizations, part_replacements, units, work_orders
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
-from models.parties import SUPPLIERS
-from models.tenancy import Role, TenantScope
+from models.lifecycle import part_replacements
+from models.registry import components, organizations, units
+from models.registry.parties import SUPPLIERS
+from models.work import contracts, work_orders
 from tests.conftest import FLEET_T0, Fleet
 
 T0 = FLEET_T0

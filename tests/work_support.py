@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.tenancy import TenantScope
 from models.work.checklists import ItemResult, Outcome, VisitCompletion
 from models.work.plans import Judged, PlanItem, load_plan
 from models.work.visits import Visit, complete_visit, open_due_visits

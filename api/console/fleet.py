@@ -17,9 +17,9 @@ from api.console.pages import PREFIX, is_fragment_request, page
 from api.console.session import ConsoleUser, console_user
 from api.deps import Conn
 from models.errors import BadRequest
-from models.fleet_board import BoardFilter, fleet_board
 from models.queries import MAX_OFFSET, PageParams
-from models.units import UnitStatus
+from models.registry.fleet_board import BoardFilter, fleet_board
+from models.registry.units import UnitStatus
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Reader = Annotated[ConsoleUser, Depends(console_user(Scope.UNITS_READ))]

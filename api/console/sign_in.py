@@ -21,8 +21,8 @@ from api.console.session import (
     form_session,
     set_cookie,
 )
+from models.access.tenancy import Role
 from models.errors import Forbidden, Unauthorized
-from models.tenancy import Role
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 # Before there is a session, the sign-in form is protected by a double-submit token in its own cookie.

@@ -16,11 +16,14 @@ from api.console.pages import PREFIX, is_fragment_request, page
 from api.console.session import ConsoleUser, console_user
 from api.deps import Conn
 from api.params import UnitIdPath
-from models import telemetry_windows, timeline, traceability, units, work_orders
 from models.errors import BadRequest
+from models.lifecycle import timeline, traceability
+from models.lifecycle.timeline import TimelineSource
 from models.queries import MAX_LIMIT, MAX_OFFSET, PageParams
-from models.telemetry_windows import Bucket, TelemetryBucket
-from models.timeline import TimelineSource
+from models.registry import units
+from models.telemetry import windows
+from models.telemetry.windows import Bucket, TelemetryBucket
+from models.work import work_orders
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Reader = Annotated[ConsoleUser, Depends(console_user(Scope.UNITS_READ))]
@@ -109,7 +112,7 @@ def unit_page(
     }
     if user.may(Scope.TELEMETRY_READ):
         whole = PageParams(limit=MAX_LIMIT)
-        buckets = telemetry_windows.telemetry_window(
+        buckets = windows.telemetry_window(
             conn, tenant=scope, unit_id=unit_id, since=start, until=end, bucket=bucket, page=whole
         ).items
         events = timeline.unit_timeline(

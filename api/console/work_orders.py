@@ -19,15 +19,17 @@ from api.auth import Scope
 from api.console.pages import PREFIX, page, redirect
 from api.console.session import ConsoleUser, console_user, verified_form
 from api.deps import Conn
-from models import crews, lifecycle, part_replacements, traceability, units, work_orders
+from models.access.tenancy import Visibility
 from models.db import Connection
 from models.errors import BadRequest
-from models.lifecycle import LifecycleKind
-from models.part_replacements import PartReplacement
+from models.lifecycle import ledger, part_replacements, traceability
+from models.lifecycle.ledger import LifecycleKind
+from models.lifecycle.part_replacements import PartReplacement
 from models.queries import MAX_OFFSET, PageParams
-from models.tenancy import Visibility
+from models.registry import units
 from models.types import LongText
-from models.work_orders import WorkOrderKind, WorkOrderStatus, WorkOrderUpdate
+from models.work import crews, work_orders
+from models.work.work_orders import WorkOrderKind, WorkOrderStatus, WorkOrderUpdate
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 Reader = Annotated[ConsoleUser, Depends(console_user(Scope.WORK_ORDERS_READ))]
@@ -161,7 +163,7 @@ def complete(
             part_replacements.replace_part(
                 conn, tenant=user.principal.tenant, unit_id=order.unit_id, replacement=swap, actor=user.principal.actor
             )
-        lifecycle.append_record(
+        ledger.append_record(
             conn,
             tenant=user.principal.tenant,
             unit_id=order.unit_id,

@@ -15,11 +15,11 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import IfMatch, Paging, etag, matched_version
-from models.contract import UNIT_ID_PATTERN
 from models.monitoring import alarm_actions, alarms
 from models.monitoring.alarm_actions import AssignBody, ClearBody, CommentBody, NoteBody
 from models.monitoring.alarms import Alarm, AlarmDetail, AlarmState, Severity
 from models.queries import Page
+from models.telemetry.contract import UNIT_ID_PATTERN
 from models.types import Code, Timestamp
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import api_keys
-from models.api_keys import ApiKey
+from models.access import api_keys
+from models.access.api_keys import ApiKey
+from models.access.tenancy import Role
 from models.queries import Page
-from models.tenancy import Role
 from models.types import Name
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Principal, Scope, require
 from api.deps import Conn
-from models import checkpoints
-from models.checkpoints import Checkpoint
 from models.errors import NotFound
+from models.lifecycle import checkpoints
+from models.lifecycle.checkpoints import Checkpoint
 
 router = APIRouter(prefix="/checkpoints", tags=["lifecycle"])
 Reader = Annotated[Principal, Depends(require(Scope.CHECKPOINTS_READ))]

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import components
-from models.components import Batch, BatchCreate, Component, ComponentCreate, ComponentType
 from models.queries import Page
+from models.registry import components
+from models.registry.components import Batch, BatchCreate, Component, ComponentCreate, ComponentType
 
 router = APIRouter(tags=["components"])
 Reader = Annotated[Principal, Depends(require(Scope.COMPONENTS_READ))]

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import contracts
-from models.contract import UNIT_ID_PATTERN
-from models.contracts import Contract, ContractCreate
 from models.queries import Page
+from models.telemetry.contract import UNIT_ID_PATTERN
+from models.work import contracts
+from models.work.contracts import Contract, ContractCreate
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
 Reader = Annotated[Principal, Depends(require(Scope.CONTRACTS_READ))]

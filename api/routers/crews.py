@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import crews
-from models.crews import Crew, CrewCreate
 from models.queries import Page
+from models.work import crews
+from models.work.crews import Crew, CrewCreate
 
 router = APIRouter(prefix="/crews", tags=["crews"])
 Reader = Annotated[Principal, Depends(require(Scope.CREWS_READ))]

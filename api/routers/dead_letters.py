@@ -10,10 +10,10 @@ from pydantic import AwareDatetime
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import dead_letters
-from models.contract import UNIT_ID_PATTERN
-from models.dead_letters import Reason, StoredDeadLetter
 from models.queries import Page
+from models.telemetry import dead_letters
+from models.telemetry.contract import UNIT_ID_PATTERN
+from models.telemetry.dead_letters import Reason, StoredDeadLetter
 
 router = APIRouter(prefix="/dead-letters", tags=["dead letters"])
 Admin = Annotated[Principal, Depends(require(Scope.DEAD_LETTERS_READ))]

@@ -12,12 +12,12 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging, UnitIdPath
-from models import lifecycle, part_replacements, timeline
 from models.errors import BadRequest
-from models.lifecycle import ChainReport, LifecycleKind, LifecycleRecord
-from models.part_replacements import PartReplacement
+from models.lifecycle import ledger, part_replacements, timeline
+from models.lifecycle.ledger import ChainReport, LifecycleKind, LifecycleRecord
+from models.lifecycle.part_replacements import PartReplacement
+from models.lifecycle.timeline import TimelineSource
 from models.queries import Page
-from models.timeline import TimelineSource
 from models.types import JsonObject, PastTimestamp, Timestamp
 
 router = APIRouter(prefix="/units/{unit_id}", tags=["lifecycle"])
@@ -40,7 +40,7 @@ def append_record(unit_id: UnitIdPath, body: RecordAppend, conn: Conn, principal
     """Append a record to the unit's chain (part swaps go through /part-replacements, which also moves the build)."""
     if body.kind is LifecycleKind.PART_REPLACEMENT:
         raise BadRequest("record part replacements with POST /units/{unit_id}/part-replacements")
-    return lifecycle.append_record(
+    return ledger.append_record(
         conn,
         tenant=principal.tenant,
         unit_id=unit_id,
@@ -57,7 +57,7 @@ def list_records(
     unit_id: UnitIdPath, conn: Conn, principal: Reader, page: Paging, kind: LifecycleKind | None = None
 ) -> Page[LifecycleRecord]:
     """The unit's records in chain order, with their hashes."""
-    return lifecycle.list_records(conn, tenant=principal.tenant, unit_id=unit_id, page=page, kind=kind)
+    return ledger.list_records(conn, tenant=principal.tenant, unit_id=unit_id, page=page, kind=kind)
 
 
 @router.get("/records/verify")
@@ -66,7 +66,7 @@ def verify_chain(unit_id: UnitIdPath, conn: Conn, principal: Reader, request: Re
     report the first record that was altered or removed."""
     key: str | None = request.app.state.settings.checkpoint_public_key
     trusted = bytes.fromhex(key) if key else None
-    return lifecycle.verify_chain(conn, tenant=principal.tenant, unit_id=unit_id, trusted_key=trusted)
+    return ledger.verify_chain(conn, tenant=principal.tenant, unit_id=unit_id, trusted_key=trusted)
 
 
 @router.post("/part-replacements", status_code=status.HTTP_201_CREATED)

@@ -14,8 +14,8 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging, UnitIdPath
-from models.contract import UNIT_ID_PATTERN
 from models.queries import Page
+from models.telemetry.contract import UNIT_ID_PATTERN
 from models.types import Code, Text, Timestamp
 from models.work import dispatch, intervals, kpis, orders, plans, schedules, visits
 from models.work.checklists import VisitCompletion

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models.parties import MANUFACTURERS, Manufacturer, PartyCreate
 from models.queries import Page
+from models.registry.parties import MANUFACTURERS, Manufacturer, PartyCreate
 
 router = APIRouter(prefix="/manufacturers", tags=["catalog"])
 Reader = Annotated[Principal, Depends(require(Scope.CATALOG_READ))]

@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging, UnitIdPath
-from models import mqtt_credentials
-from models.mqtt_credentials import IssuedCredential, MqttCredential
+from models.access import mqtt_credentials
+from models.access.mqtt_credentials import IssuedCredential, MqttCredential
 from models.queries import Page
-from models.settings import Settings
+from runtime.settings import Settings
 
 router = APIRouter(tags=["device identity"])
 Manager = Annotated[Principal, Depends(require(Scope.DEVICE_CREDENTIALS_MANAGE))]

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import organizations
-from models.organizations import ORGANIZATIONS, Organization, OrganizationCreate, OrgKind
 from models.queries import Page
+from models.registry import organizations
+from models.registry.organizations import ORGANIZATIONS, Organization, OrganizationCreate, OrgKind
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
 Reader = Annotated[Principal, Depends(require(Scope.ORGANIZATIONS_READ))]

@@ -11,7 +11,7 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
 from models.queries import Page
-from models.sites import SITES, Site, SiteCreate
+from models.registry.sites import SITES, Site, SiteCreate
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 Reader = Annotated[Principal, Depends(require(Scope.SITES_READ))]

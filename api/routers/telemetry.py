@@ -11,9 +11,9 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import Paging, UnitIdPath
-from models import telemetry_windows
 from models.queries import Page
-from models.telemetry_windows import Bucket, TelemetryBucket
+from models.telemetry import windows
+from models.telemetry.windows import Bucket, TelemetryBucket
 from models.types import Timestamp
 
 router = APIRouter(tags=["telemetry"])
@@ -36,7 +36,7 @@ def telemetry_window(
     """Aggregates per time bucket of the unit's telemetry in [since, until) (the last 24 h by default)."""
     until = until or datetime.now(UTC)
     since = since or until - DEFAULT_WINDOW
-    window = telemetry_windows.telemetry_window(
+    window = windows.telemetry_window(
         conn, tenant=principal.tenant, unit_id=unit_id, since=since, until=until, bucket=bucket, page=page
     )
     return export(window, format, item=TelemetryBucket, name=f"{unit_id}-telemetry")

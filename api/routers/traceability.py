@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
-from models import traceability
+from models.lifecycle import traceability
+from models.lifecycle.traceability import BuildSlot
 from models.queries import Page
-from models.traceability import BuildSlot
 
 router = APIRouter(prefix="/traceability", tags=["traceability"])
 Reader = Annotated[Principal, Depends(require(Scope.TRACEABILITY_READ))]

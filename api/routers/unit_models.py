@@ -11,7 +11,7 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import Paging
 from models.queries import Page
-from models.unit_models import UNIT_MODELS, UnitModel, UnitModelCreate
+from models.registry.unit_models import UNIT_MODELS, UnitModel, UnitModelCreate
 
 router = APIRouter(prefix="/unit-models", tags=["catalog"])
 Reader = Annotated[Principal, Depends(require(Scope.CATALOG_READ))]

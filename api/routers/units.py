@@ -11,11 +11,12 @@ from pydantic import BaseModel, ConfigDict
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.params import IfMatch, Paging, UnitIdPath, etag, matched_version
-from models import traceability, units
+from models.lifecycle import traceability
+from models.lifecycle.traceability import BuildSlot
 from models.queries import Page
-from models.traceability import BuildSlot
+from models.registry import units
+from models.registry.units import Installation, Unit, UnitCreate, UnitStatus, UnitUpdate
 from models.types import PastTimestamp, Text
-from models.units import Installation, Unit, UnitCreate, UnitStatus, UnitUpdate
 
 router = APIRouter(prefix="/units", tags=["units"])
 Reader = Annotated[Principal, Depends(require(Scope.UNITS_READ))]

@@ -11,10 +11,10 @@ from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
 from api.params import IfMatch, Paging, etag, matched_version
-from models import work_orders
-from models.contract import UNIT_ID_PATTERN
 from models.queries import Page
-from models.work_orders import WorkOrder, WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
+from models.telemetry.contract import UNIT_ID_PATTERN
+from models.work import work_orders
+from models.work.work_orders import WorkOrder, WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 Reader = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_READ))]

@@ -14,7 +14,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from brain.units import for_each_unit
-from models.contract import EVENT_CATALOGUE
 from models.db import Connection
 from models.monitoring.alarm_policies import CLEARED_BY, POLICIES, Severity
 from models.monitoring.alarm_sources import (
@@ -26,6 +25,7 @@ from models.monitoring.alarm_sources import (
     pending_events,
 )
 from models.monitoring.alarms import clear_alarms, raise_alarm
+from models.telemetry.contract import EVENT_CATALOGUE
 
 __all__ = ["CURSOR", "OFFLINE_ALARM", "OFFLINE_SEVERITY", "run_event_rules", "run_offline"]
 

@@ -14,8 +14,7 @@ import signal
 from datetime import datetime
 from pathlib import Path
 
-from models.db import Connection
-from models.mqtt_credentials import (
+from models.access.mqtt_credentials import (
     ACL_FILE,
     CREDENTIALS_FILE,
     PID_FILE,
@@ -23,6 +22,7 @@ from models.mqtt_credentials import (
     active_identities,
     render_broker_auth,
 )
+from models.db import Connection
 
 __all__ = ["reload_broker", "run", "write_auth_files"]
 

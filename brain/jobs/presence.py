@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from models.db import Connection
-from models.unit_presence import mark_silent_units_offline
+from models.telemetry.presence import mark_silent_units_offline
 
 __all__ = ["run"]
 

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from models.db import Connection
-from models.retention import drop_old_chunks
+from models.telemetry.retention import drop_old_chunks
 
 __all__ = ["run"]
 

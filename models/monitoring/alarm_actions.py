@@ -9,13 +9,13 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.contracts import current_maintainer_id
-from models.crews import crew_maintainer_id
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import Conflict, NotFound, PreconditionFailed
 from models.monitoring.alarms import ALARM_COLUMNS, Alarm, AlarmState, get_alarm, record_change
-from models.tenancy import TenantScope, Visibility
 from models.types import LongText, Text
+from models.work.contracts import current_maintainer_id
+from models.work.crews import crew_maintainer_id
 
 __all__ = ["AssignBody", "ClearBody", "CommentBody", "NoteBody", "acknowledge", "assign", "clear", "comment"]
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from models.contract import EVENT_CATALOGUE
+from models.telemetry.contract import EVENT_CATALOGUE
 
 __all__ = [
     "CLEARED_BY",

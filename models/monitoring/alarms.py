@@ -17,12 +17,12 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import Conflict
 from models.monitoring.alarm_policies import POLICIES, SERVICE_CODES, DuringService, Severity
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope
 
 __all__ = [
     "ALARM_COLUMNS",

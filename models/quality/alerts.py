@@ -14,9 +14,9 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.tenancy import TenantScope, Visibility
 
 __all__ = [
     "AffectedUnit",

@@ -12,9 +12,9 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_page
-from models.tenancy import TenantScope
 
 __all__ = [
     "MAINTENANCE_INTERVAL",

@@ -19,12 +19,12 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, field_serializer
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, Conflict, Forbidden, NotFound
 from models.quality.alerts import AlertStatus, get_alert
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
 from models.types import check_json, check_text
 
 __all__ = [

@@ -17,9 +17,9 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.tenancy import TenantScope, Visibility
 
 __all__ = ["GroupKind", "ReliabilityStat", "get_stat", "list_stats", "replace_stats"]
 

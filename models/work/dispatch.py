@@ -16,9 +16,9 @@ from uuid import UUID
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import NotFound
-from models.tenancy import TenantScope, Visibility
 
 __all__ = ["RULE", "assign_crew", "dispatch_work_orders", "set_crew_region"]
 

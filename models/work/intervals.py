@@ -15,12 +15,12 @@ from typing import Annotated, Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest
 from models.queries import Page, PageParams, fetch_page
-from models.tenancy import TenantScope
+from models.registry.units import require_visible_unit
 from models.types import Text
-from models.units import require_visible_unit
 from models.work.plans import load_plan
 from models.work.schedules import get_unit_plan, set_interval_days
 

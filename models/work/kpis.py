@@ -11,9 +11,9 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest
-from models.tenancy import TenantScope
 from models.work.plans import load_plan
 
 __all__ = ["FIRST_TIME_FIX_WINDOW", "Kpi", "KpiGroup", "kpis"]

@@ -17,16 +17,16 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from models.crews import crew_maintainer_id
+from models.access.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, Conflict, NotFound
 from models.queries import fetch_one
+from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
-from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import JsonObject, Text
-from models.units import require_visible_unit
+from models.work.crews import crew_maintainer_id
 from models.work.dispatch import assign_crew, dispatch_work_orders
-from models.work_orders import WorkOrder, WorkOrderKind
+from models.work.work_orders import WorkOrder, WorkOrderKind
 
 __all__ = [
     "SLA",

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import Conflict, NotFound
+from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope
-from models.units import require_visible_unit
 from models.work.plans import DEFAULT_PLAN_BY_DRIVE, load_plan
 
 __all__ = [

@@ -16,16 +16,16 @@ from uuid import UUID, uuid4
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, Conflict
-from models.lifecycle import append_record
+from models.lifecycle.ledger import append_record
 from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.work.checklists import Outcome, VisitCompletion, judge_checklist
 from models.work.orders import NewOrder, Source, Urgency, open_work_order_for, open_work_orders
 from models.work.plans import PlanItem, load_plan
 from models.work.schedules import advance_schedules
-from models.work_orders import WorkOrderKind
+from models.work.work_orders import WorkOrderKind
 
 __all__ = [
     "Visit",

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message, Scope
 
 from api.app import create_app
-from models.settings import Settings
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 
 

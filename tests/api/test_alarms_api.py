@@ -11,9 +11,9 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role
 from models.db import Connection
 from models.monitoring.alarms import Alarm, Severity, raise_alarm
-from models.tenancy import Role
 from tests.api.conftest import auth
 from tests.conftest import Fleet, fleet_roles
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from models import components
+from models.access.tenancy import Role
 from models.db import Connection
-from models.tenancy import Role
+from models.registry import components
 from tests.api.conftest import auth
 from tests.conftest import Fleet
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
+from models.access.tenancy import Role
 from models.db import connect
-from models.tenancy import Role
 from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
 

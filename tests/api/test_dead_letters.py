@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role
 from models.db import Connection
-from models.dead_letters import DeadLetter, Reason, insert_dead_letters
-from models.tenancy import Role
+from models.telemetry.dead_letters import DeadLetter, Reason, insert_dead_letters
 from tests.api.conftest import auth
 from tests.conftest import Fleet, fleet_roles
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role
 from models.db import Connection
-from models.tenancy import Role
 from tests.api.conftest import auth
 from tests.conftest import Fleet
 

@@ -15,9 +15,9 @@ from starlette.types import Message, Receive, Scope, Send
 from api.app import create_app
 from api.auth import KeyCache
 from api.gate import Gate, Limits
+from models.access.tenancy import Role
 from models.db import Connection, open_pool
-from models.settings import Settings
-from models.tenancy import Role
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.api.conftest import auth
 from tests.conftest import Fleet

@@ -9,10 +9,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from models import checkpoints, components, units
+from models.access.tenancy import Role
 from models.db import Connection
-from models.settings import Settings
-from models.tenancy import Role
+from models.lifecycle import checkpoints
+from models.registry import components, units
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.api.conftest import auth
 from tests.conftest import FLEET_T0, PLATFORM, Fleet

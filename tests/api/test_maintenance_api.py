@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
-from models.tenancy import Role, TenantScope
 from models.work.schedules import assign_plan
 from models.work.visits import Visit
 from tests.api.conftest import auth

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
-from models.tenancy import Role
+from models.access.tenancy import Role
 from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
 

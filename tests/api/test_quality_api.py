@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from brain.jobs import quality
+from models.access.tenancy import Role
 from models.db import Connection
-from models.tenancy import Role
 from tests.api.conftest import auth
 from tests.conftest import Fleet
 from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes

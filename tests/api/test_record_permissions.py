@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from models import work_orders
+from models.access.tenancy import Role
 from models.db import Connection
-from models.lifecycle import LifecycleKind
-from models.tenancy import Role
-from models.work_orders import WorkOrderCreate
+from models.lifecycle.ledger import LifecycleKind
+from models.work import work_orders
+from models.work.work_orders import WorkOrderCreate
 from tests.api.conftest import auth
 from tests.conftest import PLATFORM, Fleet
 

@@ -13,8 +13,8 @@ from schemathesis.checks import content_type_conformance, response_schema_confor
 from schemathesis.python.asgi import shutdown_lifespans
 
 from api.app import create_app
-from models.settings import Settings
-from models.tenancy import Role
+from models.access.tenancy import Role
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.api.conftest import auth
 from tests.conftest import Fleet

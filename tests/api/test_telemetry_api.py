@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role
 from models.db import Connection
-from models.telemetry import TELEMETRY_COLUMNS, copy_telemetry
-from models.tenancy import Role
+from models.telemetry.samples import TELEMETRY_COLUMNS, copy_telemetry
 from tests.api.conftest import auth
 from tests.conftest import Fleet
 

@@ -8,8 +8,8 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
+from models.access.tenancy import Role
 from models.db import Connection
-from models.tenancy import Role
 from tests.api.conftest import auth, send_raw
 from tests.conftest import Fleet
 

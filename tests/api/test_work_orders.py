@@ -6,10 +6,10 @@ from itertools import product
 
 from fastapi.testclient import TestClient
 
-from models import work_orders
+from models.access.tenancy import Role
 from models.db import Connection
-from models.tenancy import Role
-from models.work_orders import WorkOrderCreate, WorkOrderStatus
+from models.work import work_orders
+from models.work.work_orders import WorkOrderCreate, WorkOrderStatus
 from tests.api.conftest import auth
 from tests.conftest import PLATFORM, Fleet
 

@@ -14,8 +14,8 @@ import polars as pl
 from psycopg.types.json import Jsonb
 
 from models.db import Connection
-from models.telemetry import copy_telemetry
-from models.unit_presence import register_units, touch_last_seen
+from models.telemetry.presence import register_units, touch_last_seen
+from models.telemetry.samples import copy_telemetry
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 PERIOD_S = 600

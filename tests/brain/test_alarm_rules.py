@@ -10,11 +10,11 @@ import pytest
 
 from brain.jobs import alarms as alarm_jobs
 from brain.scheduler import Job, run_job
-from models import work_orders
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.monitoring import alarm_sources
 from models.monitoring.alarm_policies import POLICIES
-from models.tenancy import TenantScope
+from models.work import work_orders
 from tests.conftest import Fleet
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -17,8 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from brain.jobs import broker_auth
-from models.db import Connection
-from models.mqtt_credentials import (
+from models.access.mqtt_credentials import (
     CredentialKind,
     IssuedCredential,
     issue_device_credential,
@@ -26,7 +25,8 @@ from models.mqtt_credentials import (
     revoke_credential,
     rotate_credential,
 )
-from models.tenancy import TenantScope
+from models.access.tenancy import TenantScope
+from models.db import Connection
 from stack.mosquitto import LocalMosquitto, auth_dir_for
 from tests.conftest import Fleet
 

@@ -8,15 +8,16 @@ from uuid import UUID
 
 from brain.jobs.planning import plan
 from brain.units import for_each_batch
-from models import api_keys, crews
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.queries import PageParams
-from models.tenancy import Role, TenantScope
+from models.work import crews
 from models.work.dispatch import set_crew_region
 from models.work.intervals import IntervalOverride, list_decisions, override_interval
 from models.work.orders import Decline, Source, Urgency, decline_work_order, get_work_order_detail, open_work_order_for
 from models.work.schedules import assign_plan, get_unit_plan
-from models.work_orders import WorkOrderKind
+from models.work.work_orders import WorkOrderKind
 from tests.conftest import Fleet
 from tests.work_support import at, clean_visit
 

@@ -10,12 +10,12 @@ import psycopg
 import pytest
 
 from brain.quality.alerts import flag_batches, raise_alerts, verify_corrective_actions
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.quality import issues
 from models.quality.issues import IssueStatus, IssueStep
 from models.quality.lives import BatchTotals
 from models.queries import PageParams
-from models.tenancy import TenantScope
 from tests.conftest import Fleet
 from tests.quality_support import AS_OF, QualityFleet, seed_brakes
 

@@ -12,7 +12,7 @@ from brain.scheduler import Job, jobs_for, run_job
 from brain.units import for_each_unit
 from models.db import Connection
 from models.job_locks import job_lock_key
-from models.settings import Settings
+from runtime.settings import Settings
 
 
 def _telemetry_at(dsn: str, *times: datetime) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from models import checkpoints
 from models.db import Connection
+from models.lifecycle import checkpoints
 from tests.conftest import Fleet
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from cli.devices import register_configured_identities
 from cli.main import main
+from models.access.mqtt_credentials import CredentialKind, mosquitto_hash
 from models.db import Connection
-from models.mqtt_credentials import CredentialKind, mosquitto_hash
-from models.settings import Settings
+from runtime.settings import Settings
 from tests.conftest import Fleet
 
 

@@ -6,10 +6,11 @@ import pytest
 
 from cli.keys import bootstrap_admin_key
 from cli.main import main
-from models import api_keys, organizations
+from models.access import api_keys
+from models.access.tenancy import Role
 from models.db import connect
-from models.settings import Settings
-from models.tenancy import Role
+from models.registry import organizations
+from runtime.settings import Settings
 
 
 def test_bootstrap_key_is_printed_once_and_works(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:

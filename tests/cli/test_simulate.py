@@ -8,7 +8,7 @@ import pytest
 
 from cli.main import build_parser, main
 from models.db import connect
-from models.simulation_labels import unit_labels
+from models.telemetry.simulation_labels import unit_labels
 from simulators.labels import read_labels
 from stack.mosquitto import LocalMosquitto
 

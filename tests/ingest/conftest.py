@@ -14,8 +14,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest.service import Ingest
-from models.contract import MessageKind, TelemetryBatch, TelemetrySample, topic_for
-from models.settings import Settings
+from models.telemetry.contract import MessageKind, TelemetryBatch, TelemetrySample, topic_for
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 
 

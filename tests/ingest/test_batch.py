@@ -10,7 +10,7 @@ import pytest
 from ingest.batch import KnownUnits, write_batch
 from ingest.parse import Limits, Parsed, parse_message
 from models.db import Connection, DatabaseError, connect
-from models.telemetry import TELEMETRY_COLUMNS
+from models.telemetry.samples import TELEMETRY_COLUMNS
 from tests.ingest.conftest import register
 
 LIMITS = Limits(topic_prefix="lb/v1", max_payload_bytes=65536, max_future=timedelta(minutes=5),

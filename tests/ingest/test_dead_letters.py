@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from ingest.service import Ingest
-from models.contract import MessageKind
+from models.telemetry.contract import MessageKind
 from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
 
 BAD_TELEMETRY = [

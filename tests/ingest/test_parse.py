@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ingest.parse import Accepted, Limits, parse_message
-from models.contract import MessageKind
-from models.dead_letters import DeadLetter, Reason
+from models.telemetry.contract import MessageKind
+from models.telemetry.dead_letters import DeadLetter, Reason
 
 LIMITS = Limits(topic_prefix="lb/v1", max_payload_bytes=4096, max_future=timedelta(minutes=5),
                 max_past=timedelta(days=3650))  # fmt: skip

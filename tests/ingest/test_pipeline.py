@@ -9,8 +9,8 @@ import msgspec
 import psycopg
 
 from ingest.service import Ingest
-from models.contract import EventMessage, MessageKind, StatusMessage
-from models.settings import Settings
+from models.telemetry.contract import EventMessage, MessageKind, StatusMessage
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ingest.service import Ingest
-from models.contract import MessageKind
-from models.settings import Settings
+from models.telemetry.contract import MessageKind
+from runtime.settings import Settings
 from stack.mosquitto import AUTOSAVE_INTERVAL_S, LocalMosquitto
 from stack.postgres import LocalPostgres
 from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until

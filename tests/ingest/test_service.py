@@ -8,8 +8,8 @@ from datetime import datetime
 from prometheus_client import REGISTRY
 
 from ingest.service import Ingest
-from models.contract import MessageKind
-from models.settings import Settings
+from models.telemetry.contract import MessageKind
+from runtime.settings import Settings
 from stack._process import free_port
 from stack.mosquitto import LocalMosquitto
 from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until

@@ -11,15 +11,15 @@ from uuid import UUID
 
 import pytest
 
-from models import work_orders
-from models.contract import EVENT_CATALOGUE
+from models.access.tenancy import TenantScope
 from models.db import Connection, connect
 from models.errors import Conflict, NotFound, PreconditionFailed
 from models.monitoring import alarm_actions
 from models.monitoring.alarm_policies import POLICIES, PolicyError, Severity, load_policies
 from models.monitoring.alarms import AlarmState, alarm_history, clear_alarms, get_alarm, list_alarms, raise_alarm
 from models.queries import PageParams
-from models.tenancy import TenantScope
+from models.telemetry.contract import EVENT_CATALOGUE
+from models.work import work_orders
 from tests.conftest import Fleet
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from models import checkpoints, lifecycle
 from models.db import Connection
+from models.lifecycle import checkpoints, ledger
 from tests.conftest import FLEET_T0, PLATFORM, Fleet
 
 
@@ -21,15 +21,15 @@ def signing_key() -> Ed25519PrivateKey:
 
 def _append(conn: Connection, unit_id: str, count: int) -> None:
     for n in range(1, count + 1):
-        lifecycle.append_record(
+        ledger.append_record(
             conn, tenant=PLATFORM, unit_id=unit_id, kind="inspection", occurred_at=FLEET_T0 + timedelta(days=n),
             data={"n": n}, actor="inspector",
         )  # fmt: skip
 
 
-def _verify(conn: Connection, key: Ed25519PrivateKey | None) -> lifecycle.ChainReport:
+def _verify(conn: Connection, key: Ed25519PrivateKey | None) -> ledger.ChainReport:
     trusted = checkpoints.public_key_bytes(key) if key is not None else None
-    return lifecycle.verify_chain(conn, tenant=PLATFORM, unit_id="A1", trusted_key=trusted)
+    return ledger.verify_chain(conn, tenant=PLATFORM, unit_id="A1", trusted_key=trusted)
 
 
 def test_deleting_the_newest_record_breaks_the_signed_head(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.contract import (
+from models.telemetry.contract import (
     EVENT_CATALOGUE,
     ContractError,
     EventCategory,
@@ -16,13 +16,13 @@ from models.contract import (
     parse_topic,
     topic_for,
 )
-from models.contract_schemas import SCHEMA_DIR, render_schemas
+from models.telemetry.contract_schemas import SCHEMA_DIR, render_schemas
 
 
 def test_schema_files_match_the_contract_types() -> None:
     rendered = render_schemas()
     on_disk = {path.name: path.read_text() for path in SCHEMA_DIR.glob("*.schema.json")}
-    assert on_disk == rendered, "run `liftbrain contract schemas` after changing models/contract.py"
+    assert on_disk == rendered, "run `liftbrain contract schemas` after changing models/telemetry/contract.py"
 
 
 def test_topic_round_trip() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from models import api_keys, contracts, units
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
-from models.fleet_board import BoardFilter, fleet_board
 from models.queries import PageParams
-from models.tenancy import Role, TenantScope
+from models.registry import units
+from models.registry.fleet_board import BoardFilter, fleet_board
+from models.work import contracts
 from tests.conftest import Fleet, seed_fleet
 
 EXTRA = 7  # more Acme units on A1's site, maintained by Mx; every other one online

@@ -8,10 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from models import api_keys
-from models.db import Connection
-from models.errors import BadRequest, NotFound
-from models.mqtt_credentials import (
+from models.access import api_keys
+from models.access.mqtt_credentials import (
     CredentialKind,
     issue_device_credential,
     issue_service_credential,
@@ -20,9 +18,11 @@ from models.mqtt_credentials import (
     revoke_credential,
     rotate_credential,
 )
+from models.access.tenancy import Role, TenantScope
+from models.db import Connection
+from models.errors import BadRequest, NotFound
 from models.queries import PageParams
-from models.settings import Settings
-from models.tenancy import Role, TenantScope
+from runtime.settings import Settings
 from tests.conftest import Fleet
 
 PLATFORM = TenantScope.internal()

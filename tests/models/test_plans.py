@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest, Conflict
-from models.tenancy import TenantScope
 from models.work.checklists import ItemResult, VisitCompletion
 from models.work.orders import get_work_order_detail
 from models.work.plans import PlanDefinition, available_plans, load_plan

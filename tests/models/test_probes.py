@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from ingest import metrics
-from models.probes import serve_probes
+from runtime.probes import serve_probes
 from stack._process import free_port
 
 

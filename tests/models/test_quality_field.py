@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import lifecycle
+from models.access.tenancy import TenantScope
 from models.db import Connection
+from models.lifecycle import ledger
 from models.quality import field
 from models.queries import PageParams
-from models.tenancy import TenantScope
 from tests.conftest import Fleet
 
 MARCH = datetime(2024, 3, 1, tzinfo=UTC)
@@ -54,13 +54,13 @@ def test_overdue_units_are_those_in_service_without_recent_statutory_work(
     conn: Connection, field_events: Fleet
 ) -> None:
     for unit_id in ("A1", "B1"):
-        lifecycle.append_record(
+        ledger.append_record(
             conn, tenant=ALL, unit_id=unit_id, kind="installation", occurred_at=MARCH, data={}, actor="t"
         )
-    lifecycle.append_record(
+    ledger.append_record(
         conn, tenant=ALL, unit_id="A1", kind="maintenance", occurred_at=MARCH + timedelta(days=25), data={}, actor="t"
     )
-    lifecycle.append_record(conn, tenant=ALL, unit_id="A1", kind="inspection", occurred_at=MARCH, data={}, actor="t")
+    ledger.append_record(conn, tenant=ALL, unit_id="A1", kind="inspection", occurred_at=MARCH, data={}, actor="t")
     overdue = field.overdue_units(conn, scope=ALL, now=APRIL, page=PAGE).items
     assert [(u.unit_id, u.maintenance_overdue, u.inspection_overdue) for u in overdue] == [("B1", True, True)]
     later = field.overdue_units(conn, scope=ALL, now=APRIL + timedelta(days=30), page=PAGE).items

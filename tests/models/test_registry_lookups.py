@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from models import components, organizations
 from models.db import Connection
 from models.errors import NotFound
-from models.parties import MANUFACTURERS, SUPPLIERS
-from models.sites import SITES
-from models.unit_models import UNIT_MODELS
+from models.registry import components, organizations
+from models.registry.parties import MANUFACTURERS, SUPPLIERS
+from models.registry.sites import SITES
+from models.registry.unit_models import UNIT_MODELS
 
 
 def test_organization_manufacturer_and_supplier_are_found_by_name(conn: Connection) -> None:

@@ -27,12 +27,12 @@ UNIT_KEYED = (
 )
 # Modules that touch unit-keyed tables for the platform's own processes only (never on a caller's behalf).
 PLATFORM_ONLY = {
-    "models.telemetry": "ingest's COPY path",
-    "models.unit_presence": "ingest and brain keep online/last_seen",
-    "models.retention": "the brain drops old chunks",
-    "models.dead_letters": "ingest's rejects",
-    "models.simulation_labels": "the simulator's ground truth",
-    "models.checkpoints": "the operator signs every unit's chain head at once",
+    "models.telemetry.samples": "ingest's COPY path",
+    "models.telemetry.presence": "ingest and brain keep online/last_seen",
+    "models.telemetry.retention": "the brain drops old chunks",
+    "models.telemetry.dead_letters": "ingest's rejects",
+    "models.telemetry.simulation_labels": "the simulator's ground truth",
+    "models.lifecycle.checkpoints": "the operator signs every unit's chain head at once",
 }
 _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(" + "|".join(UNIT_KEYED) + r")\b", re.IGNORECASE)
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from models import api_keys, components, units
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.errors import Conflict, NotFound
-from models.tenancy import Role, TenantScope
+from models.registry import components, units
 from tests.conftest import FLEET_T0, Fleet
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from models import work_orders
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.queries import PageParams
-from models.tenancy import TenantScope
-from models.work_orders import WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
+from models.work import work_orders
+from models.work.work_orders import WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
 from tests.conftest import seed_fleet
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.contract import EVENT_CATALOGUE
+from models.telemetry.contract import EVENT_CATALOGUE
 from simulators.calibration import FIGURES, check, fault_rates, measure_run, standby_class_band
 from simulators.catalogue import MODELS
 from simulators.degradation import PROCESSES

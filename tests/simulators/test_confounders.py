@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from models.contract import TelemetrySample, decode_telemetry, parse_topic
-from models.simulation_labels import Label
+from models.telemetry.contract import TelemetrySample, decode_telemetry, parse_topic
+from models.telemetry.simulation_labels import Label
 from simulators.confounders import CONFOUNDERS
 from simulators.labels import read_labels
 from tests.simulators.support import START, Replay, replay

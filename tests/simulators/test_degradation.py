@@ -9,7 +9,7 @@ from statistics import fmean
 import numpy as np
 import pytest
 
-from models.contract import TelemetrySample, decode_telemetry, parse_topic
+from models.telemetry.contract import TelemetrySample, decode_telemetry, parse_topic
 from simulators.degradation import PROCESSES
 from simulators.fleet import build_fleet
 from simulators.traffic import SECONDS_PER_DAY

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from models.contract import decode_event, parse_topic
+from models.telemetry.contract import decode_event, parse_topic
 from simulators.degradation import FAIL_FACTOR_RANGE
 from simulators.labels import read_labels
 from tests.simulators.support import replay

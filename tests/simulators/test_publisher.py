@@ -12,8 +12,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from models.contract import MessageKind, decode_event, decode_status, decode_telemetry, parse_topic
-from models.settings import parse_mqtt_url
+from models.telemetry.contract import MessageKind, decode_event, decode_status, decode_telemetry, parse_topic
+from runtime.settings import parse_mqtt_url
 from simulators.publisher import Publisher
 from simulators.runner import RunConfig, run
 from stack.mosquitto import LocalMosquitto

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.contract import decode_event, decode_status, decode_telemetry, parse_topic
+from models.telemetry.contract import decode_event, decode_status, decode_telemetry, parse_topic
 from tests.simulators.support import replay
 
 

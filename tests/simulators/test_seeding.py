@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from models import lifecycle, units
+from models.access.tenancy import TenantScope
 from models.db import connect
+from models.lifecycle import ledger
 from models.queries import PageParams
-from models.tenancy import TenantScope
+from models.registry import units
 from simulators.fleet import build_fleet
 from simulators.seeding import seed_fleet
 from tests.simulators.support import START
@@ -22,9 +23,9 @@ def test_seeding_registers_units_with_build_and_records(database_url: str) -> No
         assert unit.floors == fleet.floors[1]
         build = conn.execute("SELECT count(*) AS n FROM unit_components WHERE unit_id = 'sim-00001'").fetchone()
         assert build == {"n": len(fleet.components[1])}
-        records = lifecycle.list_records(conn, tenant=SCOPE, unit_id="sim-00001", page=PageParams()).items
+        records = ledger.list_records(conn, tenant=SCOPE, unit_id="sim-00001", page=PageParams()).items
         assert [r.kind for r in records] == ["factory_build", "factory_test", "installation"]
-        assert lifecycle.verify_chain(conn, tenant=SCOPE, unit_id="sim-00001", trusted_key=None).intact
+        assert ledger.verify_chain(conn, tenant=SCOPE, unit_id="sim-00001", trusted_key=None).intact
 
 
 def test_seeding_again_skips_existing_units_and_adds_new_ones(database_url: str) -> None:

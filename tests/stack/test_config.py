@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.settings import Settings
+from runtime.settings import Settings
 from stack import mosquitto
 from stack.mosquitto import mosquitto_config
 

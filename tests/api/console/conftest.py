@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from models import components, units
+from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.tenancy import TenantScope
+from models.registry import components, units
 from tests.conftest import FLEET_T0, Fleet, seed_fleet
 
 # Where the browser tests saved their screenshots (set by their fixture, printed at the end of the run).

@@ -20,9 +20,9 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from api.app import create_app
+from models.access.tenancy import Role
 from models.db import Connection
-from models.settings import Settings
-from models.tenancy import Role
+from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.api.console.conftest import SCREENSHOTS
 from tests.conftest import Fleet

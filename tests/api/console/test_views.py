@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from models import api_keys, crews
+from models.access import api_keys
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
-from models.tenancy import Role, TenantScope
+from models.work import crews
 from tests.api.console.conftest import csrf_token, sign_in
 from tests.conftest import Fleet
 

@@ -2,7 +2,7 @@
 
 The database links the chain (migration 0004: a trigger assigns `seq`, `prev_hash` and `hash` under a per-unit
 lock, and refuses UPDATE, DELETE and TRUNCATE). `verify_chain` recomputes every hash, so a record altered or
-removed behind the trigger's back shows up as the first broken link; models.checkpoints anchors the heads
+removed behind the trigger's back shows up as the first broken link; models.lifecycle.checkpoints anchors the heads
 outside the database against a rewrite of the whole tail.
 
 Who may append which kind is WRITERS. Each record carries the organisation whose key wrote it; other
@@ -20,15 +20,15 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field, field_serializer
 
-from models.checkpoints import Checkpoint, checkpoint_head, latest_checkpoint
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import Conflict, Forbidden
+from models.lifecycle.checkpoints import Checkpoint, checkpoint_head, latest_checkpoint
 from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
 from models.types import check_json, check_text
-from models.units import require_visible_unit
-from models.work_orders import require_open_crew_work_order, require_unit_work_order
+from models.work.work_orders import require_open_crew_work_order, require_unit_work_order
 
 __all__ = [
     "STATUS_AFTER",

@@ -19,11 +19,11 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest
 from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.tenancy import TenantScope, Visibility
-from models.units import require_visible_unit
+from models.registry.units import require_visible_unit
 
 __all__ = [
     "ACL_FILE",

@@ -10,11 +10,11 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest, NotFound, PreconditionFailed
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope
 from models.types import Text, UnitId
 
 __all__ = [

@@ -8,14 +8,14 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
+from models.access.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest
-from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.registry.organizations import OrgKind, organization_kind
+from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
-from models.tenancy import CURRENT_CONTRACT, TenantScope, Visibility
 from models.types import UnitId
-from models.units import require_visible_unit
 
 __all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts", "own_contracts"]
 

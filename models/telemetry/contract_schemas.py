@@ -1,4 +1,4 @@
-"""JSON Schema documents generated from the contract types (kept in models/schemas/, checked by a test)."""
+"""JSON Schema documents generated from the contract types (kept in models/telemetry/schemas/, checked by a test)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from models.contract import EventMessage, StatusMessage, TelemetryBatch, TelemetrySample
+from models.telemetry.contract import EventMessage, StatusMessage, TelemetryBatch, TelemetrySample
 
 __all__ = ["SCHEMA_DIR", "render_schemas", "write_schemas"]
 

@@ -15,13 +15,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from models.crews import crew_maintainer_id
+from models.access.tenancy import ROLE_ORG_KIND, Role, TenantScope
 from models.db import Connection
 from models.errors import BadRequest, NotFound
-from models.organizations import OrgKind, create_organization, get_organization_by_name, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.registry.organizations import OrgKind, create_organization, get_organization_by_name, organization_kind
 from models.sqlerrors import translate_errors
-from models.tenancy import ROLE_ORG_KIND, Role, TenantScope
+from models.work.crews import crew_maintainer_id
 
 __all__ = [
     "PLATFORM_ORGANIZATION",

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from psycopg.rows import scalar_row
 
-from models.contract import StatusMessage
 from models.db import Connection
+from models.telemetry.contract import StatusMessage
 
 __all__ = [
     "StatusReport",

@@ -6,12 +6,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from models.components import get_component_by_serial
+from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.lifecycle import LifecycleKind, LifecycleRecord, append_record
-from models.tenancy import TenantScope
+from models.lifecycle.ledger import LifecycleKind, LifecycleRecord, append_record
+from models.registry.components import get_component_by_serial
+from models.registry.units import install_component
 from models.types import LongText, PastTimestamp, Text
-from models.units import install_component
 
 __all__ = ["PartReplacement", "replace_part"]
 

@@ -113,7 +113,7 @@ class TenantScope:
 
     @classmethod
     def _issue(cls, role: Role, organization_id: UUID, crew_id: UUID | None) -> TenantScope:
-        """For models.api_keys only: the tenant of a resolved key."""
+        """For models.access.api_keys only: the tenant of a resolved key."""
         return cls(ROLE_VISIBILITY[role], organization_id, crew_id, issuer=_ISSUER)
 
     def units_predicate(self, unit_column: str) -> sql.Composable:

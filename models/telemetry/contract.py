@@ -1,7 +1,7 @@
 """The MQTT telemetry contract: topics, payload types and the event catalogue.
 
 The single source used by ingest, the simulators and the tests. JSON Schema files generated from these
-types live in `models/schemas/` (`liftbrain contract schemas` rewrites them; a test checks they are current).
+types live in `models/telemetry/schemas/` (`liftbrain contract schemas` rewrites them; a test checks they are current).
 
 Topics: `<prefix>/<unit_id>/telemetry|event|status`, prefix `lb/v1` by default.
 - telemetry: one `TelemetrySample` object, or a `TelemetryBatch` `{"samples": [...]}`.

@@ -14,11 +14,11 @@ from typing import Any
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.lifecycle import redacted_columns
+from models.lifecycle.ledger import redacted_columns
 from models.queries import Page, PageParams, fetch_page
-from models.tenancy import TenantScope
-from models.units import require_visible_unit
+from models.registry.units import require_visible_unit
 
 __all__ = ["TimelineEntry", "TimelineSource", "unit_timeline"]
 

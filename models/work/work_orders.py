@@ -14,15 +14,15 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from models.contracts import current_maintainer_id
-from models.crews import crew_maintainer_id
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
 from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
 from models.types import JsonObject, LongText, Text, Timestamp, UnitId
-from models.units import require_visible_unit
+from models.work.contracts import current_maintainer_id
+from models.work.crews import crew_maintainer_id
 
 __all__ = [
     "ACTIVE_STATUSES",

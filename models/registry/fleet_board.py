@@ -10,12 +10,12 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
-from models.contracts import own_contracts
+from models.access.tenancy import CURRENT_CONTRACT, TenantScope
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_page
-from models.tenancy import CURRENT_CONTRACT, TenantScope
-from models.units import UnitStatus
-from models.work_orders import ACTIVE_STATUSES
+from models.registry.units import UnitStatus
+from models.work.contracts import own_contracts
+from models.work.work_orders import ACTIVE_STATUSES
 
 __all__ = ["BoardFilter", "BoardSummary", "BoardUnit", "Facet", "FleetBoard", "fleet_board"]
 

@@ -8,11 +8,11 @@ from enum import StrEnum
 from psycopg import sql
 from pydantic import BaseModel
 
+from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest
 from models.queries import Page, PageParams, fetch_page
-from models.tenancy import TenantScope
-from models.units import require_visible_unit
+from models.registry.units import require_visible_unit
 
 __all__ = ["MAX_BUCKETS", "Bucket", "TelemetryBucket", "telemetry_window"]
 

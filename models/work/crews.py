@@ -8,12 +8,12 @@ from uuid import UUID
 from psycopg import sql
 from pydantic import BaseModel, ConfigDict
 
+from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, NotFound
-from models.organizations import OrgKind, organization_kind
 from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.registry.organizations import OrgKind, organization_kind
 from models.sqlerrors import translate_errors
-from models.tenancy import TenantScope, Visibility
 from models.types import Name
 
 __all__ = ["Crew", "CrewCreate", "create_crew", "crew_maintainer_id", "get_crew", "list_crews"]

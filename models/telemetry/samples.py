@@ -23,8 +23,8 @@ from msgspec.structs import astuple
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from models.contract import DOOR_STATES, EVENT_CATALOGUE, EventMessage, TelemetrySample
 from models.db import Connection
+from models.telemetry.contract import DOOR_STATES, EVENT_CATALOGUE, EventMessage, TelemetrySample
 
 __all__ = [
     "EVENT_COLUMNS",

@@ -1,0 +1,1 @@
+"""Registry: organisations, manufacturers, suppliers, sites, unit models, units and components."""

@@ -1,0 +1,1 @@
+"""Telemetry: the MQTT contract, samples and events, windows, dead letters, presence, retention."""

@@ -1,0 +1,1 @@
+"""Process infrastructure every service shares: settings, logging, probes, signals, operator errors."""
