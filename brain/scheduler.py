@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import alarms, broker_auth, detection, features, planning, presence, quality, retention
+from brain.jobs import alarm_orders, alarms, broker_auth, detection, features, planning, presence, quality, retention
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from runtime.probes import serve_probes, stop_on_signals
@@ -66,6 +66,8 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
             partial(alarms.run_offline, silent_for=timedelta(seconds=settings.unit_offline_after_seconds)),
             every_seconds=30,
         ),
+        # An entrapment's rescue is due within 30 minutes: its work order must be out within seconds.
+        Job("alarm_orders", alarm_orders.run, every_seconds=15),
         # Hourly features lag the data by at most this interval; daily ones follow each day's end.
         Job("features", features.run, every_seconds=900),
         # Detection judges complete days; hourly runs pick up late features and recover from a failed pass.

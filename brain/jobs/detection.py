@@ -1,5 +1,9 @@
 """Daily detection pass: retrain family models when due, judge every active unit, record health and findings.
 
+An open finding is a `degradation` alarm on the unit's component (raised again at each pass that still sees
+it, so its count and last_seen follow the finding); a finding closed because the features are back within
+baseline clears that alarm.
+
 Units are judged on complete days only (the pass works at the start of the current UTC day). Each unit's
 writes run in their own savepoint (brain.units.for_each_unit): one unit's failure is logged and skipped.
 Running the pass again for the same day rewrites the same health rows and refreshes the same open findings.
@@ -16,18 +20,21 @@ from brain.detection.baselines import BASELINE_DAYS, GUARD_DAYS, Assessment, Fam
 from brain.detection.health import health_rows, verdicts
 from brain.units import for_each_unit
 from models.db import Connection
+from models.monitoring.alarm_policies import Severity
+from models.monitoring.alarms import clear_alarms, raise_alarm
 from models.monitoring.detector_models import latest_model, save_model
 from models.monitoring.features import ActiveUnit, active_units, read_features
 from models.monitoring.findings import close_finding, upsert_finding
 from models.monitoring.health import record_health
 
-__all__ = ["FLEET_FAMILY", "SOURCE", "run"]
+__all__ = ["ALARM_TYPE", "FLEET_FAMILY", "SOURCE", "run"]
 
 log = logging.getLogger(__name__)
 
 # Units whose family is unknown or too small share the model trained on the whole fleet.
 FLEET_FAMILY = "fleet"
 SOURCE = "detector:robust-baseline"
+ALARM_TYPE = "degradation"
 # A unit silent longer than this is not judged (presence raises its own alarm).
 ACTIVE_WITHIN = timedelta(days=3)
 
@@ -70,7 +77,7 @@ def _record(conn: Connection, assessment: Assessment, model_id: int | None) -> N
         if verdict.degrading:
             assert assessment.window_start is not None
             assert assessment.window_end is not None
-            upsert_finding(
+            finding_id = upsert_finding(
                 conn,
                 unit_id=unit_id,
                 component_type=verdict.component_type,
@@ -84,14 +91,15 @@ def _record(conn: Connection, assessment: Assessment, model_id: int | None) -> N
                 model_id=model_id,
                 at=at,
             )
+            evidence = {"finding_id": finding_id, "score": verdict.score, "features": verdict.evidence}
+            raise_alarm(conn, unit_id=unit_id, alarm_type=ALARM_TYPE, severity=Severity(verdict.severity),
+                        component_type=verdict.component_type, source=SOURCE, reason=verdict.reason,
+                        evidence=evidence, at=at)  # fmt: skip
         elif verdict.recovered:
-            close_finding(
-                conn,
-                unit_id=unit_id,
-                component_type=verdict.component_type,
-                at=at,
-                reason="features back within baseline",
-            )
+            reason = "features back within baseline"
+            if close_finding(conn, unit_id=unit_id, component_type=verdict.component_type, at=at, reason=reason):
+                clear_alarms(conn, unit_id=unit_id, alarm_type=ALARM_TYPE, component_type=verdict.component_type,
+                             reason=reason, at=at)  # fmt: skip
 
 
 def run(conn: Connection, *, now: datetime, retrain_every: timedelta = timedelta(days=1)) -> None:

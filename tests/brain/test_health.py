@@ -52,6 +52,10 @@ def test_detection_job_flags_the_worn_unit_names_the_component_and_reruns_duplic
         assert findings[0].seen_count == 1
         assert findings[0].evidence[0]["deviation"] >= 6
         assert findings[0].source == detection.SOURCE
+        alarms = conn.execute(
+            "SELECT unit_id, component_type, state FROM alarms WHERE alarm_type = %s", (detection.ALARM_TYPE,)
+        ).fetchall()
+        assert alarms == [{"unit_id": "WORN", "component_type": "door_rollers", "state": "open"}]
         worn = health_history(conn, unit_id="WORN", component_type="door_rollers")
         twin = health_history(conn, unit_id="TWIN")
         new = health_history(conn, unit_id="NEW")
@@ -80,6 +84,10 @@ def test_a_finding_closes_when_the_component_is_back_within_baseline(database_ur
         features.refresh_windows(conn, unit_ids=["U"], since=now, until=later, window_hours=24, now=later)
         detection.run(conn, now=later)
         findings = list_findings(conn, unit_id="U")
+        alarm_states = conn.execute(
+            "SELECT state FROM alarms WHERE unit_id = 'U' AND alarm_type = %s", (detection.ALARM_TYPE,)
+        ).fetchall()
+    assert alarm_states == [{"state": "cleared"}]
     assert [(f.component_type, f.state, f.close_reason) for f in findings] == [
         ("door_rollers", "closed", "features back within baseline")
     ]
