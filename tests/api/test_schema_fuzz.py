@@ -19,6 +19,9 @@ from stack.mosquitto import LocalMosquitto
 from tests.api.conftest import auth
 from tests.conftest import Fleet
 
+# The slow tier (a schema fuzzer over every route): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 # Enough to hit each operation's edge cases (bad UUIDs, huge ints, odd strings) while the run stays under a minute.
 EXAMPLES_PER_OPERATION = 12
 # /health probes the broker with a 2 s timeout per call; its behaviour is covered by its own tests.

@@ -20,6 +20,9 @@ import pytest
 
 from stack._process import free_port
 
+# The slow tier (the whole stack started twice, with crashes): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 STARTUP_TIMEOUT_S = 120.0
 
 

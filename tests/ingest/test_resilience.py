@@ -12,12 +12,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
+
 from ingest.service import Ingest
 from models.telemetry.contract import MessageKind
 from runtime.settings import Settings
 from stack.mosquitto import AUTOSAVE_INTERVAL_S, LocalMosquitto
 from stack.postgres import LocalPostgres
 from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
+
+# The slow tier (fault drills against real servers): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
 
 MESSAGES = 300
 SAMPLES = 10

@@ -17,6 +17,9 @@ from simulators.fleet import build_fleet
 from simulators.incidents import FAULTS
 from tests.simulators.support import START
 
+# The slow tier (seeded fleet runs checked against the published bands): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 RUN_UNITS, RUN_DAYS, RUN_PERIOD_S = 120, 2.0, 600.0
 RATE_UNITS = 600
 # Rare events are judged on the fault draws; a two-day run has too few unit-years for them.

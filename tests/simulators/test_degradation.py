@@ -15,6 +15,9 @@ from simulators.fleet import build_fleet
 from simulators.traffic import SECONDS_PER_DAY
 from tests.simulators.support import START, replay
 
+# The slow tier (long simulator replays): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 TTF_DAYS = 10.0
 HEALTHY = len(PROCESSES)  # unit index after one worn unit per process
 

@@ -27,6 +27,9 @@ from stack.mosquitto import LocalMosquitto
 from tests.api.console.conftest import SCREENSHOTS
 from tests.conftest import Fleet
 
+# The slow tier (a real browser): `scripts/check.sh --fast` leaves it out.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = "/usr/bin/chromium"
 # A phone in portrait (CSS pixels of a common 6-inch handset).
 PHONE = {"width": 390, "height": 844}
