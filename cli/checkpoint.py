@@ -16,6 +16,7 @@ from typing import Any
 
 from models.db import connect
 from models.lifecycle import checkpoints
+from runtime.errors import OperatorError
 from runtime.settings import Settings
 
 __all__ = ["add_parser"]
@@ -26,7 +27,7 @@ log = logging.getLogger("liftbrain")
 def _keygen(args: argparse.Namespace, _settings: Settings) -> int:
     path: Path = args.out
     if path.exists():
-        raise RuntimeError(f"{path} exists; refusing to overwrite a signing key")
+        raise OperatorError(f"{path} exists; refusing to overwrite a signing key")
     pem = checkpoints.new_private_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
@@ -41,7 +42,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         key = checkpoints.load_private_key(Path(args.key).read_bytes())
     except (OSError, ValueError, TypeError) as exc:
-        raise RuntimeError(f"{args.key}: not a readable Ed25519 PEM key ({exc})") from exc
+        raise OperatorError(f"{args.key}: not a readable Ed25519 PEM key ({exc})") from exc
     with connect(settings.require_database_url()) as conn:
         checkpoint = checkpoints.create_checkpoint(conn, signing_key=key)
         conn.commit()
@@ -54,7 +55,7 @@ def _export(_args: argparse.Namespace, settings: Settings) -> int:
     with connect(settings.require_database_url()) as conn:
         checkpoint = checkpoints.latest_checkpoint(conn)
     if checkpoint is None:
-        raise RuntimeError("no checkpoint yet; sign one with `liftbrain checkpoint create --key FILE`")
+        raise OperatorError("no checkpoint yet; sign one with `liftbrain checkpoint create --key FILE`")
     print(json.dumps(checkpoint.model_dump(mode="json")))
     return 0
 

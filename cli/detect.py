@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from brain.detection.detector import DEFAULT_THRESHOLD, RobustBaseline
+from runtime.errors import OperatorError
 from runtime.settings import Settings
 
 __all__ = ["add_parser", "detect_frame"]
@@ -54,7 +55,7 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _read(path: Path) -> pl.DataFrame:
     if not path.is_file():
-        raise RuntimeError(f"no such input file: {path}")
+        raise OperatorError(f"no such input file: {path}")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -62,8 +63,8 @@ def _read(path: Path) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise RuntimeError(f"cannot read {path}: {error}") from error
-    raise RuntimeError(f"unsupported input {path.name}: use a .csv or .parquet file")
+        raise OperatorError(f"cannot read {path}: {error}") from error
+    raise OperatorError(f"unsupported input {path.name}: use a .csv or .parquet file")
 
 
 def _times(frame: pl.DataFrame, column: str) -> pl.Series:
@@ -72,20 +73,20 @@ def _times(frame: pl.DataFrame, column: str) -> pl.Series:
         try:
             series = series.str.to_datetime(time_zone="UTC")
         except pl.exceptions.PolarsError as error:
-            raise RuntimeError(f"time column {column!r} does not parse as times: {error}") from error
+            raise OperatorError(f"time column {column!r} does not parse as times: {error}") from error
     if not isinstance(series.dtype, pl.Datetime):
-        raise RuntimeError(f"time column {column!r} is {series.dtype}, not a time; --train-rows works without one")
+        raise OperatorError(f"time column {column!r} is {series.dtype}, not a time; --train-rows works without one")
     return series.dt.replace_time_zone("UTC") if series.dtype.time_zone is None else series
 
 
 def _training_mask(frame: pl.DataFrame, column: str, train_until: datetime | None, train_rows: int | None) -> Any:
     if train_until is not None:
         if train_until.tzinfo is None:
-            raise RuntimeError("--train-until needs an explicit UTC offset (e.g. 2026-03-01T00:00:00+00:00)")
+            raise OperatorError("--train-until needs an explicit UTC offset (e.g. 2026-03-01T00:00:00+00:00)")
         return (_times(frame, column) < train_until).fill_null(False).to_numpy()
     count = train_rows if train_rows is not None else int(frame.height * DEFAULT_TRAIN_SHARE)
     if count < 1:
-        raise RuntimeError("--train-rows must be at least 1")
+        raise OperatorError("--train-rows must be at least 1")
     return np.arange(frame.height) < count
 
 
@@ -100,22 +101,22 @@ def detect_frame(
 ) -> pl.DataFrame:
     """Time column, `score` and `anomaly` of every row, from a detector fitted on the training rows."""
     if time_column not in frame.columns:
-        raise RuntimeError(f"no column {time_column!r}; columns are {', '.join(frame.columns)}")
+        raise OperatorError(f"no column {time_column!r}; columns are {', '.join(frame.columns)}")
     numeric = [name for name, dtype in frame.schema.items() if name != time_column and dtype.is_numeric()]
     chosen = channels or numeric
     unknown = sorted(set(chosen) - set(numeric))
     if unknown:
-        raise RuntimeError(f"not numeric channels of the input: {', '.join(unknown)}")
+        raise OperatorError(f"not numeric channels of the input: {', '.join(unknown)}")
     if not chosen:
-        raise RuntimeError("the input has no numeric channel besides the time column")
+        raise OperatorError("the input has no numeric channel besides the time column")
     train = _training_mask(frame, time_column, train_until, train_rows)
     if int(train.sum()) < MIN_TRAIN_ROWS:
-        raise RuntimeError(f"{int(train.sum())} training row(s): at least {MIN_TRAIN_ROWS} are needed")
+        raise OperatorError(f"{int(train.sum())} training row(s): at least {MIN_TRAIN_ROWS} are needed")
     values = frame.select(pl.col(chosen).cast(pl.Float64).fill_nan(None)).to_numpy()
     values = np.where(np.isfinite(values), values, np.nan)
     detector = RobustBaseline(threshold=threshold, min_rows=MIN_TRAIN_ROWS).fit(values[train])
     if not detector.usable_.any():
-        raise RuntimeError("no channel has enough training values with any spread to learn a baseline from")
+        raise OperatorError("no channel has enough training values with any spread to learn a baseline from")
     score = detector.anomaly_score(values)
     return pl.DataFrame({
         time_column: frame[time_column],

@@ -35,6 +35,7 @@ from models.access.tenancy import TenantScope
 from models.db import connect
 from models.errors import DomainError
 from models.queries import MAX_LIMIT, PageParams
+from runtime.errors import OperatorError
 from runtime.settings import Settings
 
 __all__ = ["ServiceIdentity", "add_parser", "issue_embedded_identities", "register_configured_identities"]
@@ -111,7 +112,7 @@ def _unit_ids(args: argparse.Namespace) -> list[str]:
     if args.units_file:
         ids += [line.strip() for line in Path(args.units_file).read_text().splitlines() if line.strip()]
     if not ids:
-        raise RuntimeError("name units with --unit ID (repeatable) or --units-file FILE (one id per line)")
+        raise OperatorError("name units with --unit ID (repeatable) or --units-file FILE (one id per line)")
     return ids
 
 
@@ -121,7 +122,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
         try:
             issued = [issue_device_credential(conn, tenant=PLATFORM, unit_id=unit_id) for unit_id in unit_ids]
         except DomainError as exc:
-            raise RuntimeError(f"{exc.detail}; nothing was issued") from exc
+            raise OperatorError(f"{exc.detail}; nothing was issued") from exc
         conn.commit()
     out: IO[str] = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
@@ -149,7 +150,7 @@ def _rotate(args: argparse.Namespace, settings: Settings) -> int:
         try:
             issued = rotate_credential(conn, tenant=PLATFORM, credential_id=args.id, grace=grace)
         except DomainError as exc:
-            raise RuntimeError(exc.detail) from exc
+            raise OperatorError(exc.detail) from exc
         conn.commit()
     log.info("rotated %s: the old credential stays valid for %s", args.id, grace)
     _write_provisioning([issued], fmt=args.format, prefix=settings.mqtt_topic_prefix, out=sys.stdout)
@@ -161,7 +162,7 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
         try:
             revoked = revoke_credential(conn, tenant=PLATFORM, credential_id=args.id)
         except DomainError as exc:
-            raise RuntimeError(exc.detail) from exc
+            raise OperatorError(exc.detail) from exc
         conn.commit()
     log.info("revoked %s (%s); the broker drops it at its next reload", revoked.id, revoked.username)
     return 0

@@ -13,6 +13,7 @@ from models.access.tenancy import Role
 from models.db import Connection, connect
 from models.errors import DomainError, NotFound
 from models.registry import organizations
+from runtime.errors import OperatorError
 from runtime.settings import Settings
 
 __all__ = ["add_parser", "bootstrap_admin_key"]
@@ -51,7 +52,7 @@ def _organization_id(conn: Connection, org: str) -> UUID:
     try:
         return organizations.get_organization_by_name(conn, name=org).id
     except NotFound as exc:
-        raise RuntimeError(f"no organization named {org!r}") from exc
+        raise OperatorError(f"no organization named {org!r}") from exc
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,7 +64,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
                 crew_id=args.crew,
             )  # fmt: skip
         except DomainError as exc:
-            raise RuntimeError(exc.detail) from exc
+            raise OperatorError(exc.detail) from exc
         conn.commit()
     log.info("created %s key %s (prefix %s) for organization %s", key.role, key.id, key.prefix, org_id)
     print(secret)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from cli import checkpoint, dead_letters, detect, devices, keys, services, simulate, up
+from models.migrate import MigrationError
+from runtime.errors import OperatorError
 from runtime.logs import configure_logging
 from runtime.settings import Settings
 
@@ -51,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
         return 130
-    except RuntimeError as exc:
+    except (OperatorError, MigrationError) as exc:
         log.error("%s", exc)
         return 1
 

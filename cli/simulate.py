@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from runtime.errors import OperatorError
 from runtime.settings import Settings
 
 __all__ = ["add_parser"]
@@ -75,13 +76,13 @@ def add_parser(commands: argparse._SubParsersAction[Any]) -> None:
 
 def _check(args: argparse.Namespace) -> None:
     if args.units < 1:
-        raise RuntimeError("--units must be at least 1")
+        raise OperatorError("--units must be at least 1")
     if args.days <= 0 or (args.sample_period is not None and args.sample_period <= 0):
-        raise RuntimeError("--days and --sample-period must be positive")
+        raise OperatorError("--days and --sample-period must be positive")
     if args.hazard_scale < 0 or args.confounder_scale < 0:
-        raise RuntimeError("--hazard-scale and --confounder-scale must not be negative")
+        raise OperatorError("--hazard-scale and --confounder-scale must not be negative")
     if args.start is not None and args.start.tzinfo is None:
-        raise RuntimeError("--start needs an explicit UTC offset, e.g. 2026-03-01T00:00:00+00:00")
+        raise OperatorError("--start needs an explicit UTC offset, e.g. 2026-03-01T00:00:00+00:00")
 
 
 def _load_labels(dsn: str, path: Path) -> None:

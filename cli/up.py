@@ -23,6 +23,7 @@ from cli.devices import issue_embedded_identities
 from cli.keys import bootstrap_admin_key
 from models.access.mqtt_credentials import CredentialKind
 from models.migrate import migrate
+from runtime.errors import OperatorError
 from runtime.probes import stop_on_signals
 from runtime.settings import Settings
 from stack.supervisor import Child, GaveUp, Supervisor
@@ -124,7 +125,7 @@ def run_up(args: argparse.Namespace, settings: Settings) -> int:
         elif settings.embedded:
             servers = _embedded(settings, args, supervisor)
         else:
-            raise RuntimeError("set both LIFTBRAIN_DATABASE_URL and LIFTBRAIN_MQTT_URL, or neither (embedded)")
+            raise OperatorError("set both LIFTBRAIN_DATABASE_URL and LIFTBRAIN_MQTT_URL, or neither (embedded)")
         dsn, mqtt_url = servers.dsn, servers.mqtt_url
         bootstrap_admin_key(dsn, settings)
         env = {**os.environ, "LIFTBRAIN_DATABASE_URL": dsn, "LIFTBRAIN_MQTT_URL": mqtt_url}

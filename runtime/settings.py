@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runtime.errors import OperatorError
+
 __all__ = ["MqttAddress", "Settings", "default_data_dir", "get_settings", "parse_mqtt_url"]
 
 DEV_ADMIN_KEY_PREFIX = "lb_dev_"
@@ -137,13 +139,13 @@ class Settings(BaseSettings):
     def require_database_url(self) -> str:
         """The database URL, or a clear error when none is configured."""
         if self.database_url is None:
-            raise RuntimeError("LIFTBRAIN_DATABASE_URL is not set (use `liftbrain up` for the embedded stack)")
+            raise OperatorError("LIFTBRAIN_DATABASE_URL is not set (use `liftbrain up` for the embedded stack)")
         return self.database_url
 
     def require_mqtt(self) -> MqttAddress:
         """The broker address, or a clear error when none is configured."""
         if self.mqtt_url is None:
-            raise RuntimeError("LIFTBRAIN_MQTT_URL is not set (use `liftbrain up` for the embedded stack)")
+            raise OperatorError("LIFTBRAIN_MQTT_URL is not set (use `liftbrain up` for the embedded stack)")
         return parse_mqtt_url(self.mqtt_url)
 
 

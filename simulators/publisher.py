@@ -17,6 +17,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from runtime.errors import OperatorError
 from runtime.settings import MqttAddress
 
 __all__ = ["Publisher"]
@@ -82,12 +83,12 @@ class Publisher:
             self._progress.notify_all()
 
     def connect(self) -> None:
-        """Connect and start the network thread; raise RuntimeError if the broker does not answer."""
+        """Connect and start the network thread; raise OperatorError if the broker does not answer."""
         self._client.connect_async(self._address.host, self._address.port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
         if not self._connected.wait(CONNECT_TIMEOUT_S):
             self._client.loop_stop()
-            raise RuntimeError(f"no MQTT connection to {self._address.host}:{self._address.port}")
+            raise OperatorError(f"no MQTT connection to {self._address.host}:{self._address.port}")
 
     def _wait_below(self, limit: int, timeout: float) -> None:
         """Block until fewer than `limit` messages are unacknowledged."""
@@ -96,7 +97,7 @@ class Publisher:
             while self._sent - self._acked >= limit:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise RuntimeError(f"broker acknowledged nothing for {timeout:.0f}s")
+                    raise OperatorError(f"broker acknowledged nothing for {timeout:.0f}s")
                 # Acks advance the deadline: only a stalled broker times out, not a slow long drain.
                 before = self._acked
                 self._progress.wait(min(remaining, 1.0))
@@ -113,7 +114,7 @@ class Publisher:
         self._wait_below(WINDOW, ACK_TIMEOUT_S)
         info = self._client.publish(topic, payload, qos=QOS, retain=retain)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-            raise RuntimeError(f"publish refused: {mqtt.error_string(info.rc)}")
+            raise OperatorError(f"publish refused: {mqtt.error_string(info.rc)}")
         with self._progress:
             self._sent += 1
 
@@ -121,7 +122,7 @@ class Publisher:
         """Wait up to `timeout` s for the last acknowledgements, disconnect; return how many never came."""
         try:
             self._wait_below(1, timeout)
-        except RuntimeError:
+        except OperatorError:
             log.warning("%d messages unacknowledged at close", self._sent - self._acked)
         finally:
             self._closing = True

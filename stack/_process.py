@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from runtime.errors import OperatorError
+
 __all__ = ["chown_tree", "ensure_reachable_dir", "free_port", "run_as_prefix", "wait_for_port"]
 
 
@@ -50,7 +52,7 @@ def wait_for_port(host: str, port: int, *, timeout: float, is_alive: Callable[[]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if is_alive is not None and not is_alive():
-            raise RuntimeError(f"server for {host}:{port} exited during start-up")
+            raise OperatorError(f"server for {host}:{port} exited during start-up")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return

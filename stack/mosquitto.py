@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from models.access.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
+from runtime.errors import OperatorError
 from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
 from stack.tls import TlsFiles, ensure_tls
 
@@ -51,7 +52,7 @@ def mosquitto_binary() -> str:
     """The mosquitto executable (Debian installs it in /usr/sbin, off a user's PATH)."""
     found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
     if not found:
-        raise RuntimeError("mosquitto not found; run scripts/setup.sh")
+        raise OperatorError("mosquitto not found; run scripts/setup.sh")
     return found
 
 

@@ -13,6 +13,8 @@ import json
 import socket
 from pathlib import Path
 
+from runtime.errors import OperatorError
+
 __all__ = ["PORTS_FILE", "PREFERRED", "PortTaken", "embedded_database_url", "stable_ports"]
 
 PORTS_FILE = "ports.json"
@@ -25,7 +27,7 @@ NEARBY = 10
 HOST = "127.0.0.1"
 
 
-class PortTaken(RuntimeError):
+class PortTaken(OperatorError):
     """A port to be used is held by another program; the message says which and what to do."""
 
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from models.db import connect
+from runtime.errors import OperatorError
 from stack._process import chown_tree, ensure_reachable_dir, free_port, run_as_prefix, wait_for_port
 
 __all__ = ["LocalPostgres", "postgres_bindir"]
@@ -38,7 +39,7 @@ def postgres_bindir() -> Path:
     try:
         out = subprocess.run(["pg_config", "--bindir"], check=True, capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise RuntimeError("PostgreSQL server binaries not found; run scripts/setup.sh") from exc
+        raise OperatorError("PostgreSQL server binaries not found; run scripts/setup.sh") from exc
     return Path(out.stdout.strip())
 
 
@@ -66,7 +67,7 @@ class LocalPostgres:
             [*self._as_user, str(self._bindir / program), *args], capture_output=True, text=True, start_new_session=True
         )
         if check and result.returncode != 0:
-            raise RuntimeError(f"{program} failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise OperatorError(f"{program} failed: {result.stderr.strip() or result.stdout.strip()}")
         return result.returncode
 
     def init(self) -> bool:
@@ -94,7 +95,7 @@ class LocalPostgres:
         """Start the server (creating the cluster first if needed) and wait until it accepts connections."""
         self.init()
         if self.running():
-            raise RuntimeError(f"a PostgreSQL server already runs on {self.pgdata} (another `liftbrain up`?)")
+            raise OperatorError(f"a PostgreSQL server already runs on {self.pgdata} (another `liftbrain up`?)")
         options = " ".join(f"-c {key}={value}" for key, value in self.settings.items())
         options += f" -p {self.port} -k {self.pgdata}"
         log.info("starting PostgreSQL on 127.0.0.1:%d", self.port)

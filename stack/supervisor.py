@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from runtime.errors import OperatorError
+
 __all__ = ["Child", "GaveUp", "Supervisor"]
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ POLL_S = 0.5
 HEALTH_LOG_S = 300.0
 
 
-class GaveUp(RuntimeError):
+class GaveUp(OperatorError):
     """A child kept failing right after each start; the message names it and its count."""
 
 
