@@ -12,9 +12,11 @@ from models.migrate import Migration, MigrationError, applied_versions, availabl
 from stack.postgres import LocalPostgres
 
 
-def test_migrations_are_numbered_without_gaps() -> None:
+def test_migrations_are_numbered_in_order_once() -> None:
+    # Numbers are assigned per branch ahead of merging (0012 is fleet quality's), so a branch may have gaps.
     versions = [m.version for m in available_migrations()]
-    assert versions == list(range(1, len(versions) + 1))
+    assert versions == sorted(set(versions))
+    assert versions[0] == 1
 
 
 def test_migrate_is_idempotent_and_records_checksums(database_url: str) -> None:
