@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from enum import StrEnum
 
 import matplotlib
@@ -39,7 +40,10 @@ _MEDIA = {PlotFormat.SVG: "image/svg+xml", PlotFormat.PNG: "image/png"}
 def render(figure: Figure, fmt: PlotFormat) -> Response:
     """The figure as an HTTP response in the asked format."""
     out = io.BytesIO()
-    figure.savefig(out, format=str(fmt), dpi=DPI, bbox_inches="tight")
+    with warnings.catch_warnings():
+        # A label with a character the font lacks is drawn as a box; that must not fail the plot.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+        figure.savefig(out, format=str(fmt), dpi=DPI, bbox_inches="tight")
     return Response(out.getvalue(), media_type=_MEDIA[fmt])
 
 

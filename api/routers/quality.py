@@ -17,7 +17,7 @@ from models.quality.alerts import AffectedUnit, AlertStatus, QualityAlert
 from models.quality.field import FaultCost
 from models.quality.reliability import GroupKind, ReliabilityStat
 from models.queries import MAX_LIMIT, Page, PageParams
-from models.types import Timestamp
+from models.types import Code, Timestamp
 
 router = APIRouter(prefix="/quality", tags=["quality"])
 Reader = Annotated[Principal, Depends(require(Scope.QUALITY_READ))]
@@ -32,7 +32,7 @@ def list_reliability(
     principal: Reader,
     page: Paging,
     group: GroupKind = GroupKind.BATCH,
-    component_type: str | None = None,
+    component_type: Code | None = None,
     supplier_id: UUID | None = None,
     format: Format = ExportFormat.JSON,
 ) -> Response:
@@ -76,7 +76,7 @@ def plot_rates(
     conn: Conn,
     principal: Reader,
     group: GroupKind = GroupKind.BATCH,
-    component_type: str | None = None,
+    component_type: Code | None = None,
     basis: RateBasis = RateBasis.HOURS,
     format: PlotFormat = PlotFormat.SVG,
 ) -> Response:
