@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from cli.database import database_url
 from models.db import connect
 from models.lifecycle import checkpoints
 from runtime.errors import OperatorError
@@ -43,7 +44,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
         key = checkpoints.load_private_key(Path(args.key).read_bytes())
     except (OSError, ValueError, TypeError) as exc:
         raise OperatorError(f"{args.key}: not a readable Ed25519 PEM key ({exc})") from exc
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         checkpoint = checkpoints.create_checkpoint(conn, signing_key=key)
         conn.commit()
     log.info("signed checkpoint %s", checkpoint.id)
@@ -52,7 +53,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(_args: argparse.Namespace, settings: Settings) -> int:
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         checkpoint = checkpoints.latest_checkpoint(conn)
     if checkpoint is None:
         raise OperatorError("no checkpoint yet; sign one with `liftbrain checkpoint create --key FILE`")

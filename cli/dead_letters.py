@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from cli.database import database_url
 from ingest.batch import KnownUnits
 from ingest.parse import Limits
 from ingest.replay import ReplayResult, replay
@@ -14,7 +15,6 @@ from models.db import connect
 from models.queries import MAX_LIMIT, PageParams
 from models.telemetry.dead_letters import Reason, get_dead_letters, list_dead_letters, pending_dead_letter_ids
 from runtime.settings import Settings
-from stack.ports import embedded_database_url
 
 __all__ = ["add_parser"]
 
@@ -33,17 +33,12 @@ def _aware(text: str) -> datetime:
     return value
 
 
-def _database_url(settings: Settings) -> str:
-    """The configured database, or the embedded one of `liftbrain up` (an operator's first guess)."""
-    return settings.database_url or embedded_database_url(settings.data_dir) or settings.require_database_url()
-
-
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
     return {"unit_id": args.unit, "reason": args.reason, "since": args.since, "until": args.until}
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(_database_url(settings)) as conn:
+    with connect(database_url(settings)) as conn:
         page = list_dead_letters(conn, page=PageParams(limit=args.limit), pending_only=args.pending,
                                  **_filters(args))  # fmt: skip
     print(f"{'id':>8}  {'received_at':25}  {'reason':16}  {'topic':40}  detail")
@@ -60,7 +55,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     limits = Limits.from_settings(settings)
     known = KnownUnits(auto_register=settings.ingest_auto_register)
     total = ReplayResult()
-    with connect(_database_url(settings), autocommit=True) as conn:
+    with connect(database_url(settings), autocommit=True) as conn:
         ids = args.id or pending_dead_letter_ids(conn, **_filters(args))
         for start in range(0, len(ids), REPLAY_CHUNK):
             letters = get_dead_letters(conn, ids=ids[start : start + REPLAY_CHUNK])

@@ -20,6 +20,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from brain.jobs.broker_auth import write_auth_files
+from cli.database import database_url
 from models.access.mqtt_credentials import (
     CredentialKind,
     IssuedCredential,
@@ -118,7 +119,7 @@ def _unit_ids(args: argparse.Namespace) -> list[str]:
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
     unit_ids = _unit_ids(args)
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         try:
             issued = [issue_device_credential(conn, tenant=PLATFORM, unit_id=unit_id) for unit_id in unit_ids]
         except DomainError as exc:
@@ -136,7 +137,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         page = list_credentials(conn, tenant=PLATFORM, unit_id=args.unit, page=PageParams(limit=MAX_LIMIT))
     for c in page.items:
         state = "revoked" if c.revoked_at else f"expires {c.expires_at:%Y-%m-%d %H:%M}Z" if c.expires_at else "active"
@@ -146,7 +147,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _rotate(args: argparse.Namespace, settings: Settings) -> int:
     grace = timedelta(hours=args.grace_hours if args.grace_hours is not None else settings.mqtt_rotation_grace_hours)
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         try:
             issued = rotate_credential(conn, tenant=PLATFORM, credential_id=args.id, grace=grace)
         except DomainError as exc:
@@ -158,7 +159,7 @@ def _rotate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _revoke(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         try:
             revoked = revoke_credential(conn, tenant=PLATFORM, credential_id=args.id)
         except DomainError as exc:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 from uuid import UUID
 
+from cli.database import database_url
 from models.access import api_keys
 from models.access.tenancy import Role
 from models.db import Connection, connect
@@ -56,7 +57,7 @@ def _organization_id(conn: Connection, org: str) -> UUID:
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
-    with connect(settings.require_database_url()) as conn:
+    with connect(database_url(settings)) as conn:
         try:
             org_id = _organization_id(conn, args.org)
             key, secret = api_keys.create_api_key(
