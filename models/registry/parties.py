@@ -24,20 +24,20 @@ class PartyCreate(BaseModel):
     organization_id: UUID | None = None
 
 
-class Manufacturer(PartyCreate):
+class StoredParty(PartyCreate):
+    """A stored party: the fields every manufacturer and supplier row has."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: UUID
+    created_at: datetime
+
+
+class Manufacturer(StoredParty):
     """A stored manufacturer: who makes units."""
 
-    model_config = ConfigDict(extra="ignore")
-    id: UUID
-    created_at: datetime
 
-
-class Supplier(PartyCreate):
+class Supplier(StoredParty):
     """A stored supplier: who produces component batches."""
-
-    model_config = ConfigDict(extra="ignore")
-    id: UUID
-    created_at: datetime
 
 
 MANUFACTURERS = Catalogue(
