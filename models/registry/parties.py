@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from models.catalogue import Catalogue
 from models.types import Name
 
-__all__ = ["MANUFACTURERS", "SUPPLIERS", "Manufacturer", "PartyCreate", "Supplier"]
+__all__ = ["MANUFACTURERS", "SUPPLIERS", "Manufacturer", "PartyCreate", "StoredParty", "Supplier"]
 
 _COLUMNS = ("id", "name", "organization_id", "created_at")
 
