@@ -19,6 +19,7 @@ def configure_logging(process: str, *, verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    # Per-request lines from the HTTP server and connection chatter drown the events that matter.
-    for noisy in ("uvicorn.access", "psycopg.pool"):
+    # Per-request lines, connection chatter and a line per scheduler run (the alarm rules run twice a second)
+    # drown the events that matter.
+    for noisy in ("uvicorn.access", "psycopg.pool", "apscheduler.executors.default", "apscheduler.scheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
