@@ -84,7 +84,7 @@ def seed(conn: Connection, *, units: int, rng: random.Random, monitored_share: f
         conn.execute("UPDATE maintenance_contracts SET maintainer_id = %s WHERE maintainer_id IS NULL", (org.id,))
         for c in range(CREWS_PER_MAINTAINER):
             crew = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=org.id, name=f"crew {c}")
-            set_crew_region(conn, scope=INTERNAL, crew_id=crew.id, region=f"City {c % CITIES}")
+            set_crew_region(conn, tenant=INTERNAL, crew_id=crew.id, region=f"City {c % CITIES}")
     # Units without a contract after the modulo split (negative hashes) go to the first maintainer.
     conn.execute(
         "INSERT INTO maintenance_contracts (unit_id, maintainer_id, starts_on) SELECT u.id,"
@@ -134,7 +134,7 @@ def complete_all(
     for row in rows:
         items = load_plan(str(row["plan_code"])).items_for(list(row["intervals"]))  # type: ignore[call-overload]
         completion = VisitCompletion(results=[_result(i, rng, fail_share) for i in items.values()])
-        complete_visit(conn, scope=INTERNAL, visit_id=row["id"], completion=completion, actor="bench",  # type: ignore[arg-type]
+        complete_visit(conn, tenant=INTERNAL, visit_id=row["id"], completion=completion, actor="bench",  # type: ignore[arg-type]
                        now=day)  # fmt: skip
     conn.commit()
     return len(rows), time.perf_counter() - started

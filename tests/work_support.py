@@ -51,7 +51,7 @@ def clean_visit(conn: Connection, *, unit_id: str, day: date) -> Visit:
     assert visit is not None
     results = [ItemResult.model_validate(r) for r in checklist(visit)]
     done = complete_visit(
-        conn, scope=TenantScope.internal(), visit_id=visit.id, completion=VisitCompletion(results=results),
+        conn, tenant=TenantScope.internal(), visit_id=visit.id, completion=VisitCompletion(results=results),
         actor="test", now=at(day),
     )  # fmt: skip
     assert all(r.outcome is Outcome.PASS for r in done.results)

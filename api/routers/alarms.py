@@ -35,7 +35,7 @@ def _based_on(conn: Conn, principal: Principal, alarm_id: UUID, if_match: str | 
     """
     if if_match is None:
         return None
-    current = alarms.get_alarm(conn, scope=principal.tenant, alarm_id=alarm_id)
+    current = alarms.get_alarm(conn, tenant=principal.tenant, alarm_id=alarm_id)
     return matched_version(if_match, current=current.version, what="alarm")
 
 
@@ -59,7 +59,7 @@ def list_alarms(
 ) -> Response:
     """Alarms of the units the caller may see, most recently seen first."""
     found = alarms.list_alarms(
-        conn, scope=principal.tenant, page=page, state=state, severity=severity, unit_id=unit_id,
+        conn, tenant=principal.tenant, page=page, state=state, severity=severity, unit_id=unit_id,
         alarm_type=alarm_type, since=since, suppressed=suppressed,
     )  # fmt: skip
     return export(found, format, item=Alarm, name="alarms")
@@ -68,7 +68,7 @@ def list_alarms(
 @router.get("/{alarm_id}")
 def get_alarm(alarm_id: UUID, conn: Conn, principal: Reader, page: Paging, response: Response) -> AlarmDetail:
     """One alarm with its history (who, when, what, why), oldest first; page through long histories."""
-    detail = alarms.alarm_history(conn, scope=principal.tenant, alarm_id=alarm_id, page=page)
+    detail = alarms.alarm_history(conn, tenant=principal.tenant, alarm_id=alarm_id, page=page)
     response.headers["ETag"] = etag(detail.alarm.version)
     return detail
 
@@ -79,7 +79,7 @@ def acknowledge(
 ) -> Alarm:
     """Take an open alarm on."""
     alarm = alarm_actions.acknowledge(
-        conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
+        conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
         expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()
@@ -92,7 +92,7 @@ def assign(
 ) -> Alarm:
     """Hand the alarm to a crew of the unit's maintainer (a crew: to itself), or to nobody."""
     alarm = alarm_actions.assign(
-        conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, crew_id=body.crew_id,
+        conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, crew_id=body.crew_id,
         reason=body.reason, expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()
@@ -103,7 +103,7 @@ def assign(
 def add_comment(alarm_id: UUID, body: CommentBody, conn: Conn, principal: Actor, response: Response) -> Alarm:
     """Add a comment to the alarm's history."""
     alarm = alarm_actions.comment(
-        conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, text=body.text
+        conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, text=body.text
     )
     conn.commit()
     return _tagged(alarm, response)
@@ -115,7 +115,7 @@ def clear(
 ) -> Alarm:
     """Clear the alarm by hand, saying why."""
     alarm = alarm_actions.clear(
-        conn, scope=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
+        conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
         expected_version=_based_on(conn, principal, alarm_id, if_match),
     )  # fmt: skip
     conn.commit()

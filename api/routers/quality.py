@@ -38,7 +38,7 @@ def list_reliability(
 ) -> Response:
     """Failures, exposure, rate with interval, MTBF, MTTR, availability and Weibull fit per group, worst first."""
     stats = reliability.list_stats(
-        conn, scope=principal.tenant, page=page, group_kind=group, component_type=component_type,
+        conn, tenant=principal.tenant, page=page, group_kind=group, component_type=component_type,
         supplier_id=supplier_id,
     )  # fmt: skip
     return export(stats, format, item=ReliabilityStat, name=f"reliability-{group}")
@@ -47,19 +47,19 @@ def list_reliability(
 @router.get("/reliability/{group}/{key:path}")
 def get_reliability(group: GroupKind, key: str, conn: Conn, principal: Reader) -> ReliabilityStat:
     """One group's figures (a supplier's key is `<supplier id>/<component type>`)."""
-    return reliability.get_stat(conn, scope=principal.tenant, group_kind=group, group_key=key)
+    return reliability.get_stat(conn, tenant=principal.tenant, group_kind=group, group_key=key)
 
 
 @router.get("/alerts")
 def list_alerts(conn: Conn, principal: Reader, page: Paging, status: AlertStatus | None = None) -> Page[QualityAlert]:
     """Batches whose hazard is significantly above their component type's fleet rate, newest first."""
-    return alerts.list_alerts(conn, scope=principal.tenant, page=page, status=status)
+    return alerts.list_alerts(conn, tenant=principal.tenant, page=page, status=status)
 
 
 @router.get("/alerts/{alert_id}")
 def get_alert(alert_id: UUID, conn: Conn, principal: Reader) -> QualityAlert:
     """One alert with its figures."""
-    return alerts.get_alert(conn, scope=principal.tenant, alert_id=alert_id)
+    return alerts.get_alert(conn, tenant=principal.tenant, alert_id=alert_id)
 
 
 @router.get("/alerts/{alert_id}/affected-units", response_model=Page[AffectedUnit], responses=CSV_RESPONSE)
@@ -67,7 +67,7 @@ def affected_units(
     alert_id: UUID, conn: Conn, principal: Reader, page: Paging, format: Format = ExportFormat.JSON
 ) -> Response:
     """The recall impact: units (of those the caller sees) carrying the batch now, down to their site."""
-    units = alerts.list_affected_units(conn, scope=principal.tenant, alert_id=alert_id, page=page)
+    units = alerts.list_affected_units(conn, tenant=principal.tenant, alert_id=alert_id, page=page)
     return export(units, format, item=AffectedUnit, name=f"alert-{alert_id}-units")
 
 
@@ -83,7 +83,7 @@ def plot_rates(
     """Failure rate by batch (or supplier, type, model) with 95 % intervals against the fleet rate; the supplier
     comparison is `group=supplier&component_type=...&basis=usage` (failures per million trips or door cycles)."""
     stats = reliability.list_stats(
-        conn, scope=principal.tenant, page=PageParams(limit=100), group_kind=group, component_type=component_type
+        conn, tenant=principal.tenant, page=PageParams(limit=100), group_kind=group, component_type=component_type
     )
     title = f"Failure rate by {group}" + (f" ({component_type})" if component_type else "")
     return render(rate_chart(stats.items, title=title, basis=basis), format)
@@ -94,7 +94,7 @@ def plot_weibull(
     group: GroupKind, key: str, conn: Conn, principal: Reader, format: PlotFormat = PlotFormat.SVG
 ) -> Response:
     """The group's Weibull probability plot: censoring-aware field points and the fitted line."""
-    stat = reliability.get_stat(conn, scope=principal.tenant, group_kind=group, group_key=key)
+    stat = reliability.get_stat(conn, tenant=principal.tenant, group_kind=group, group_key=key)
     return render(weibull_plot(stat), format)
 
 
@@ -109,7 +109,7 @@ def fault_pareto(
     format: Format = ExportFormat.JSON,
 ) -> Response:
     """Per model (of the caller's units), each fault code's count and downtime, costliest first."""
-    costs = field.fault_pareto(conn, scope=principal.tenant, since=since, until=until, page=page, model_id=model_id)
+    costs = field.fault_pareto(conn, tenant=principal.tenant, since=since, until=until, page=page, model_id=model_id)
     return export(costs, format, item=FaultCost, name="fault-pareto")
 
 
@@ -124,7 +124,7 @@ def plot_pareto(
 ) -> Response:
     """The model's fault Pareto: downtime by fault code with the cumulative share."""
     costs = field.fault_pareto(
-        conn, scope=principal.tenant, since=since, until=until, page=PageParams(limit=MAX_LIMIT), model_id=model_id
+        conn, tenant=principal.tenant, since=since, until=until, page=PageParams(limit=MAX_LIMIT), model_id=model_id
     )
     name = costs.items[0].model_name if costs.items else "no faults"
     return render(pareto_chart(costs.items, title=f"Fault Pareto: {name}"), format)

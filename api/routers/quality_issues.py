@@ -44,7 +44,7 @@ class IssueStepTaken(BaseModel):
 def open_issue(body: IssueOpen, conn: Conn, principal: Writer) -> QualityIssue:
     """Turn an open alert into a quality issue (its first ledger record holds the alert's figures)."""
     issue = issues.open_issue(
-        conn, scope=principal.tenant, alert_id=body.alert_id, manufacturer_id=body.manufacturer_id,
+        conn, tenant=principal.tenant, alert_id=body.alert_id, manufacturer_id=body.manufacturer_id,
         title=body.title, actor=principal.actor,
     )  # fmt: skip
     conn.commit()
@@ -54,13 +54,13 @@ def open_issue(body: IssueOpen, conn: Conn, principal: Writer) -> QualityIssue:
 @router.get("")
 def list_issues(conn: Conn, principal: Reader, page: Paging, status: IssueStatus | None = None) -> Page[QualityIssue]:
     """The caller's issues (a supplier's addressed to it, a manufacturer's its own), newest first."""
-    return issues.list_issues(conn, scope=principal.tenant, page=page, status=status)
+    return issues.list_issues(conn, tenant=principal.tenant, page=page, status=status)
 
 
 @router.get("/{issue_id}")
 def get_issue(issue_id: UUID, conn: Conn, principal: Reader) -> QualityIssue:
     """One issue."""
-    return issues.get_issue(conn, scope=principal.tenant, issue_id=issue_id)
+    return issues.get_issue(conn, tenant=principal.tenant, issue_id=issue_id)
 
 
 @router.post("/{issue_id}/records", status_code=status.HTTP_201_CREATED)
@@ -68,7 +68,7 @@ def take_step(issue_id: UUID, body: IssueStepTaken, conn: Conn, principal: Write
     """Take the next step: the supplier acknowledges, finds the root cause, names the corrective action; the
     manufacturer closes or reopens (verification comes from field data)."""
     record = issues.advance_issue(
-        conn, scope=principal.tenant, issue_id=issue_id, step=body.step, data=body.data, actor=principal.actor,
+        conn, tenant=principal.tenant, issue_id=issue_id, step=body.step, data=body.data, actor=principal.actor,
         corrected_from=body.corrected_from,
     )  # fmt: skip
     conn.commit()
@@ -78,10 +78,10 @@ def take_step(issue_id: UUID, body: IssueStepTaken, conn: Conn, principal: Write
 @router.get("/{issue_id}/records")
 def list_records(issue_id: UUID, conn: Conn, principal: Reader, page: Paging) -> Page[IssueRecord]:
     """The issue's ledger in chain order, with hashes."""
-    return issues.list_issue_records(conn, scope=principal.tenant, issue_id=issue_id, page=page)
+    return issues.list_issue_records(conn, tenant=principal.tenant, issue_id=issue_id, page=page)
 
 
 @router.get("/{issue_id}/records/verify")
 def verify_records(issue_id: UUID, conn: Conn, principal: Reader) -> IssueChainReport:
     """Recompute the issue's hash chain; report the first record that was altered or removed."""
-    return issues.verify_issue_chain(conn, scope=principal.tenant, issue_id=issue_id)
+    return issues.verify_issue_chain(conn, tenant=principal.tenant, issue_id=issue_id)

@@ -25,12 +25,12 @@ def entrapments(
     conn: Conn, principal: Reader, page: Paging, since: Timestamp, until: Timestamp, format: Format = ExportFormat.JSON
 ) -> Response:
     """Per month and maintainer: entrapments per 1,000 units under contract, rescues within 30 minutes."""
-    months = field.entrapments_by_maintainer(conn, scope=principal.tenant, since=since, until=until, page=page)
+    months = field.entrapments_by_maintainer(conn, tenant=principal.tenant, since=since, until=until, page=page)
     return export(months, format, item=EntrapmentMonth, name="entrapments-by-maintainer")
 
 
 @router.get("/overdue", response_model=Page[OverdueUnit], responses=CSV_RESPONSE)
 def overdue(conn: Conn, principal: Reader, page: Paging, at: Timestamp, format: Format = ExportFormat.JSON) -> Response:
     """Units in service whose statutory maintenance (15 days) or inspection (1 year) is overdue at `at`."""
-    units = field.overdue_units(conn, scope=principal.tenant, now=at, page=page)
+    units = field.overdue_units(conn, tenant=principal.tenant, now=at, page=page)
     return export(units, format, item=OverdueUnit, name="overdue-units")

@@ -49,8 +49,8 @@ class AssignBody(BaseModel):
     reason: Text | None = None
 
 
-def _current(conn: Connection, scope: TenantScope, alarm_id: UUID, expected_version: int | None) -> Alarm:
-    alarm = get_alarm(conn, scope=scope, alarm_id=alarm_id, for_update=True)
+def _current(conn: Connection, tenant: TenantScope, alarm_id: UUID, expected_version: int | None) -> Alarm:
+    alarm = get_alarm(conn, tenant=tenant, alarm_id=alarm_id, for_update=True)
     if expected_version is not None and alarm.version != expected_version:
         raise PreconditionFailed("the alarm changed since it was read; fetch it again")
     return alarm
@@ -76,14 +76,14 @@ def _now(conn: Connection) -> datetime:
 def acknowledge(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     alarm_id: UUID,
     actor: str,
     reason: str | None,
     expected_version: int | None,
 ) -> Alarm:
     """Take an open alarm on; Conflict when it is already acknowledged or cleared."""
-    alarm = _current(conn, scope, alarm_id, expected_version)
+    alarm = _current(conn, tenant, alarm_id, expected_version)
     if alarm.state is not AlarmState.OPEN:
         raise Conflict(f"an alarm that is {alarm.state} cannot be acknowledged")
     at = _now(conn)
@@ -94,10 +94,10 @@ def acknowledge(
 
 
 def clear(
-    conn: Connection, *, scope: TenantScope, alarm_id: UUID, actor: str, reason: str, expected_version: int | None
+    conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, reason: str, expected_version: int | None
 ) -> Alarm:
     """Clear an active alarm by hand (the condition is over, or it was a false alarm)."""
-    alarm = _current(conn, scope, alarm_id, expected_version)
+    alarm = _current(conn, tenant, alarm_id, expected_version)
     if alarm.state is AlarmState.CLEARED:
         raise Conflict("the alarm is already cleared")
     at = _now(conn)
@@ -107,36 +107,36 @@ def clear(
     return updated
 
 
-def comment(conn: Connection, *, scope: TenantScope, alarm_id: UUID, actor: str, text: str) -> Alarm:
+def comment(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, text: str) -> Alarm:
     """Add a comment to the alarm's history (in any state)."""
-    alarm = _current(conn, scope, alarm_id, None)
+    alarm = _current(conn, tenant, alarm_id, None)
     at = _now(conn)
     updated = _update(conn, alarm, "", {})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="commented", reason=text)
     return updated
 
 
-def _check_crew(conn: Connection, scope: TenantScope, alarm: Alarm, crew_id: UUID) -> None:
+def _check_crew(conn: Connection, tenant: TenantScope, alarm: Alarm, crew_id: UUID) -> None:
     """NotFound unless the crew works for the unit's maintainer and the caller may hand work to it."""
     maintainer = crew_maintainer_id(conn, crew_id=crew_id)
-    if maintainer is None or maintainer != current_maintainer_id(conn, tenant=scope, unit_id=alarm.unit_id):
+    if maintainer is None or maintainer != current_maintainer_id(conn, tenant=tenant, unit_id=alarm.unit_id):
         raise NotFound("no such crew at this unit's maintainer")
-    if scope.visibility is Visibility.CONTRACT and maintainer != scope.organization_id:
+    if tenant.visibility is Visibility.CONTRACT and maintainer != tenant.organization_id:
         raise NotFound("no such crew at this unit's maintainer")
-    if scope.visibility is Visibility.CREW and crew_id != scope.crew_id:
+    if tenant.visibility is Visibility.CREW and crew_id != tenant.crew_id:
         raise NotFound("a crew may only take an alarm on itself")
 
 
 def assign(
-    conn: Connection, *, scope: TenantScope, alarm_id: UUID, actor: str, crew_id: UUID | None, reason: str | None,
+    conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, crew_id: UUID | None, reason: str | None,
     expected_version: int | None,
 ) -> Alarm:  # fmt: skip
     """Hand an active alarm to a crew of the unit's maintainer (or to nobody)."""
-    alarm = _current(conn, scope, alarm_id, expected_version)
+    alarm = _current(conn, tenant, alarm_id, expected_version)
     if alarm.state is AlarmState.CLEARED:
         raise Conflict("a cleared alarm cannot be assigned")
     if crew_id is not None:
-        _check_crew(conn, scope, alarm, crew_id)
+        _check_crew(conn, tenant, alarm, crew_id)
     at = _now(conn)
     updated = _update(conn, alarm, "assignee_crew_id = %(crew)s", {"crew": crew_id})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="assigned", reason=reason,

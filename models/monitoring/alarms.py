@@ -229,31 +229,31 @@ def clear_alarms(
     return len(rows)
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
-    return scope.units_predicate("unit_id")
+def _visible(tenant: TenantScope) -> sql.Composable:
+    return tenant.units_predicate("unit_id")
 
 
-def get_alarm(conn: Connection, *, scope: TenantScope, alarm_id: UUID, for_update: bool = False) -> Alarm:
-    """One alarm of a unit the scope may see, or NotFound."""
+def get_alarm(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, for_update: bool = False) -> Alarm:
+    """One alarm of a unit the tenant may see, or NotFound."""
     lock = " FOR UPDATE" if for_update else ""
-    query = sql.SQL(f"SELECT {ALARM_COLUMNS} FROM alarms WHERE id = %(id)s AND {{}}{lock}").format(_visible(scope))
+    query = sql.SQL(f"SELECT {ALARM_COLUMNS} FROM alarms WHERE id = %(id)s AND {{}}{lock}").format(_visible(tenant))
     return fetch_one(conn, query, {"id": alarm_id}, model=Alarm, what="alarm")
 
 
-def alarm_history(conn: Connection, *, scope: TenantScope, alarm_id: UUID, page: PageParams) -> AlarmDetail:
-    """An alarm the scope may see with one page of its history, oldest first."""
-    alarm = get_alarm(conn, scope=scope, alarm_id=alarm_id)
+def alarm_history(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, page: PageParams) -> AlarmDetail:
+    """An alarm the tenant may see with one page of its history, oldest first."""
+    alarm = get_alarm(conn, tenant=tenant, alarm_id=alarm_id)
     query = f"SELECT {_HISTORY_COLUMNS} FROM alarm_history WHERE alarm_id = %(id)s ORDER BY id"
     history = fetch_page(conn, query, {"id": alarm_id}, model=AlarmChange, page=page)
     return AlarmDetail(alarm=alarm, history=history)
 
 
 def list_alarms(
-    conn: Connection, *, scope: TenantScope, page: PageParams, state: AlarmState | None = None,
+    conn: Connection, *, tenant: TenantScope, page: PageParams, state: AlarmState | None = None,
     severity: Severity | None = None, unit_id: str | None = None, alarm_type: str | None = None,
     since: datetime | None = None, suppressed: bool | None = None,
 ) -> Page[Alarm]:  # fmt: skip
-    """Alarms of units the scope may see, most recently seen first, filtered by any of the arguments."""
+    """Alarms of units the tenant may see, most recently seen first, filtered by any of the arguments."""
     query = sql.SQL(
         f"SELECT {ALARM_COLUMNS} FROM alarms WHERE {{}}"
         " AND (%(state)s::text IS NULL OR state = %(state)s)"
@@ -263,7 +263,7 @@ def list_alarms(
         " AND (%(since)s::timestamptz IS NULL OR last_seen >= %(since)s)"
         " AND (%(suppressed)s::boolean IS NULL OR suppressed = %(suppressed)s)"
         " ORDER BY last_seen DESC, id"
-    ).format(_visible(scope))
+    ).format(_visible(tenant))
     params = {"state": state, "severity": severity, "unit_id": unit_id, "alarm_type": alarm_type, "since": since,
               "suppressed": suppressed}  # fmt: skip
     return fetch_page(conn, query, params, model=Alarm, page=page)

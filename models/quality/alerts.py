@@ -84,15 +84,15 @@ FROM quality_alerts a JOIN component_batches b ON b.id = a.batch_id JOIN supplie
 """
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
+def _visible(tenant: TenantScope) -> sql.Composable:
     """A supplier sees its batches' alerts, a manufacturer those of batches in its units, the rest by units."""
-    if scope.visibility in (Visibility.ALL, Visibility.REGION, Visibility.SUPPLY):
-        return scope.suppliers_predicate("b.supplier_id")
+    if tenant.visibility in (Visibility.ALL, Visibility.REGION, Visibility.SUPPLY):
+        return tenant.suppliers_predicate("b.supplier_id")
     carriers = sql.SQL(
         "EXISTS (SELECT 1 FROM unit_components uc JOIN components c ON c.id = uc.component_id"
         " WHERE c.batch_id = a.batch_id AND {units})"
     )
-    return carriers.format(units=scope.units_predicate("uc.unit_id"))
+    return carriers.format(units=tenant.units_predicate("uc.unit_id"))
 
 
 def raise_alert(conn: Connection, *, figures: AlertFigures, now: datetime) -> bool:
@@ -112,30 +112,30 @@ def raise_alert(conn: Connection, *, figures: AlertFigures, now: datetime) -> bo
 
 
 def list_alerts(
-    conn: Connection, *, scope: TenantScope, page: PageParams, status: AlertStatus | None = None
+    conn: Connection, *, tenant: TenantScope, page: PageParams, status: AlertStatus | None = None
 ) -> Page[QualityAlert]:
     """The visible alerts, newest first."""
     query = sql.SQL(_SELECT + " WHERE {visible} AND (%(status)s::text IS NULL OR a.status = %(status)s)"
-                    " ORDER BY a.raised_at DESC, a.id").format(visible=_visible(scope))  # fmt: skip
+                    " ORDER BY a.raised_at DESC, a.id").format(visible=_visible(tenant))  # fmt: skip
     return fetch_page(conn, query, {"status": status}, model=QualityAlert, page=page)
 
 
-def get_alert(conn: Connection, *, scope: TenantScope, alert_id: UUID) -> QualityAlert:
+def get_alert(conn: Connection, *, tenant: TenantScope, alert_id: UUID) -> QualityAlert:
     """One visible alert, or NotFound."""
-    query = sql.SQL(_SELECT + " WHERE a.id = %(id)s AND {visible}").format(visible=_visible(scope))
+    query = sql.SQL(_SELECT + " WHERE a.id = %(id)s AND {visible}").format(visible=_visible(tenant))
     return fetch_one(conn, query, {"id": alert_id}, model=QualityAlert, what="quality alert")
 
 
 def list_affected_units(
-    conn: Connection, *, scope: TenantScope, alert_id: UUID, page: PageParams
+    conn: Connection, *, tenant: TenantScope, alert_id: UUID, page: PageParams
 ) -> Page[AffectedUnit]:
-    """The units (of those the scope sees) carrying a component of the alert's batch now, by unit."""
-    alert = get_alert(conn, scope=scope, alert_id=alert_id)
+    """The units (of those the tenant sees) carrying a component of the alert's batch now, by unit."""
+    alert = get_alert(conn, tenant=tenant, alert_id=alert_id)
     query = sql.SQL(
         "SELECT uc.unit_id, uc.position, c.serial, uc.installed_at, s.name AS site_name, s.city, s.region,"
         " m.name AS model_name FROM unit_components uc JOIN components c ON c.id = uc.component_id"
         " JOIN units u ON u.id = uc.unit_id LEFT JOIN sites s ON s.id = u.site_id"
         " LEFT JOIN unit_models m ON m.id = u.model_id"
         " WHERE c.batch_id = %(batch)s AND uc.removed_at IS NULL AND {units} ORDER BY uc.unit_id, uc.position"
-    ).format(units=scope.units_predicate("uc.unit_id"))
+    ).format(units=tenant.units_predicate("uc.unit_id"))
     return fetch_page(conn, query, {"batch": alert.batch_id}, model=AffectedUnit, page=page)

@@ -104,11 +104,11 @@ ORDER BY v.month, per_1000_units DESC, o.name
 
 
 def entrapments_by_maintainer(
-    conn: Connection, *, scope: TenantScope, since: datetime, until: datetime, page: PageParams
+    conn: Connection, *, tenant: TenantScope, since: datetime, until: datetime, page: PageParams
 ) -> Page[EntrapmentMonth]:
     """Per month and maintainer: entrapments per 1,000 units under contract and rescues within RESCUE_SLA."""
     query = sql.SQL(_ENTRAPMENTS).format(
-        units_c=scope.units_predicate("c.unit_id"), units_e=scope.units_predicate("e.unit_id")
+        units_c=tenant.units_predicate("c.unit_id"), units_e=tenant.units_predicate("e.unit_id")
     )
     params = {"since": since, "until": until, "max_down": MAX_DOWNTIME, "sla": RESCUE_SLA}
     return fetch_page(conn, query, params, model=EntrapmentMonth, page=page)
@@ -135,9 +135,9 @@ ORDER BY unit_id
 """
 
 
-def overdue_units(conn: Connection, *, scope: TenantScope, now: datetime, page: PageParams) -> Page[OverdueUnit]:
+def overdue_units(conn: Connection, *, tenant: TenantScope, now: datetime, page: PageParams) -> Page[OverdueUnit]:
     """Units in service whose last maintenance or inspection record is older than its statutory interval."""
-    query = sql.SQL(_OVERDUE).format(units=scope.units_predicate("u.id"))
+    query = sql.SQL(_OVERDUE).format(units=tenant.units_predicate("u.id"))
     params = {"now": now, "maintenance": MAINTENANCE_INTERVAL, "inspection": INSPECTION_INTERVAL}
     return fetch_page(conn, query, params, model=OverdueUnit, page=page)
 
@@ -158,13 +158,13 @@ ORDER BY m.name, downtime_hours DESC, faults DESC, e.code
 def fault_pareto(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     since: datetime,
     until: datetime,
     page: PageParams,
     model_id: UUID | None = None,
 ) -> Page[FaultCost]:
     """Per model, each fault code's count and downtime (to the next back-to-normal), costliest first."""
-    query = sql.SQL(_PARETO).format(units=scope.units_predicate("e.unit_id"))
+    query = sql.SQL(_PARETO).format(units=tenant.units_predicate("e.unit_id"))
     params = {"since": since, "until": until, "model": model_id, "max_down": MAX_DOWNTIME}
     return fetch_page(conn, query, params, model=FaultCost, page=page)

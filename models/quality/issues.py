@@ -148,15 +148,15 @@ _COLUMNS = "id, alert_id, batch_id, supplier_id, manufacturer_id, title, status,
 _RECORD_COLUMNS = "id, issue_id, seq, step, recorded_at, actor, data, prev_hash, hash"
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
+def _visible(tenant: TenantScope) -> sql.Composable:
     """A supplier sees the issues addressed to it, a manufacturer its own, the platform and regulators all."""
-    match scope.visibility:
+    match tenant.visibility:
         case Visibility.ALL | Visibility.REGION:
             return sql.SQL("TRUE")
         case Visibility.SUPPLY:
-            return scope.suppliers_predicate("supplier_id")
+            return tenant.suppliers_predicate("supplier_id")
         case Visibility.MAKE:
-            return scope.manufacturers_predicate("manufacturer_id")
+            return tenant.manufacturers_predicate("manufacturer_id")
         case _:
             return sql.SQL("FALSE")
 
@@ -174,12 +174,12 @@ def _append(conn: Connection, *, issue_id: UUID, step: IssueStep, data: dict[str
 
 
 def open_issue(
-    conn: Connection, *, scope: TenantScope, alert_id: UUID, manufacturer_id: UUID, title: str, actor: str
+    conn: Connection, *, tenant: TenantScope, alert_id: UUID, manufacturer_id: UUID, title: str, actor: str
 ) -> QualityIssue:
     """Turn an open alert into an issue addressed to its batch's supplier and the manufacturer; its first record."""
-    alert = get_alert(conn, scope=scope, alert_id=alert_id)
+    alert = get_alert(conn, tenant=tenant, alert_id=alert_id)
     visible_maker = sql.SQL("SELECT 1 FROM manufacturers WHERE id = %(m)s AND {}").format(
-        scope.manufacturers_predicate("id")
+        tenant.manufacturers_predicate("id")
     )
     if conn.execute(visible_maker, {"m": manufacturer_id}).fetchone() is None:
         raise NotFound("no such manufacturer")
@@ -202,9 +202,9 @@ def open_issue(
     return issue
 
 
-def _lock_issue(conn: Connection, scope: TenantScope, issue_id: UUID) -> QualityIssue:
+def _lock_issue(conn: Connection, tenant: TenantScope, issue_id: UUID) -> QualityIssue:
     query = sql.SQL(f"SELECT {_COLUMNS} FROM quality_issues WHERE id = %(id)s AND {{}} FOR UPDATE").format(
-        _visible(scope)
+        _visible(tenant)
     )
     return fetch_one(conn, query, {"id": issue_id}, model=QualityIssue, what="quality issue")
 
@@ -226,7 +226,7 @@ def _move(
 def advance_issue(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     issue_id: UUID,
     step: IssueStep,
     data: dict[str, Any],
@@ -234,12 +234,12 @@ def advance_issue(
     corrected_from: date | None = None,
 ) -> IssueRecord:
     """Take a step the caller's party may take (the platform any but field verification); record it."""
-    issue = _lock_issue(conn, scope, issue_id)
+    issue = _lock_issue(conn, tenant, issue_id)
     rule = ISSUE_STEPS.get(step)
     if rule is None or rule.party is Party.FIELD_DATA:
         raise BadRequest(f"the step {step} is not taken by hand")
-    party = _PARTY_OF.get(scope.visibility)
-    if scope.visibility is not Visibility.ALL and party is not rule.party:
+    party = _PARTY_OF.get(tenant.visibility)
+    if tenant.visibility is not Visibility.ALL and party is not rule.party:
         raise Forbidden(f"the step {step} is the {rule.party}'s")
     if step is IssueStep.ROOT_CAUSE and not data.get("analysis"):
         raise BadRequest("a root cause needs its analysis in data.analysis")
@@ -263,26 +263,26 @@ def record_verification(conn: Connection, *, issue_id: UUID, data: dict[str, Any
     return _move(conn, issue, IssueStep.VERIFIED, data, actor, None)
 
 
-def get_issue(conn: Connection, *, scope: TenantScope, issue_id: UUID) -> QualityIssue:
+def get_issue(conn: Connection, *, tenant: TenantScope, issue_id: UUID) -> QualityIssue:
     """One visible issue, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM quality_issues WHERE id = %(id)s AND {{}}").format(_visible(scope))
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM quality_issues WHERE id = %(id)s AND {{}}").format(_visible(tenant))
     return fetch_one(conn, query, {"id": issue_id}, model=QualityIssue, what="quality issue")
 
 
 def list_issues(
-    conn: Connection, *, scope: TenantScope, page: PageParams, status: IssueStatus | None = None
+    conn: Connection, *, tenant: TenantScope, page: PageParams, status: IssueStatus | None = None
 ) -> Page[QualityIssue]:
     """The visible issues, newest first."""
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM quality_issues WHERE {{}} AND (%(s)s::text IS NULL OR status = %(s)s)"
         " ORDER BY created_at DESC, id"
-    ).format(_visible(scope))
+    ).format(_visible(tenant))
     return fetch_page(conn, query, {"s": status}, model=QualityIssue, page=page)
 
 
-def list_issue_records(conn: Connection, *, scope: TenantScope, issue_id: UUID, page: PageParams) -> Page[IssueRecord]:
+def list_issue_records(conn: Connection, *, tenant: TenantScope, issue_id: UUID, page: PageParams) -> Page[IssueRecord]:
     """The issue's ledger in chain order."""
-    get_issue(conn, scope=scope, issue_id=issue_id)
+    get_issue(conn, tenant=tenant, issue_id=issue_id)
     query = f"SELECT {_RECORD_COLUMNS} FROM quality_issue_records WHERE issue_id = %(i)s ORDER BY seq"
     return fetch_page(conn, query, {"i": issue_id}, model=IssueRecord, page=page)
 
@@ -298,9 +298,9 @@ ORDER BY seq
 """
 
 
-def verify_issue_chain(conn: Connection, *, scope: TenantScope, issue_id: UUID) -> IssueChainReport:
+def verify_issue_chain(conn: Connection, *, tenant: TenantScope, issue_id: UUID) -> IssueChainReport:
     """Recompute every hash and link of the issue's ledger; report the first record that does not match."""
-    get_issue(conn, scope=scope, issue_id=issue_id)
+    get_issue(conn, tenant=tenant, issue_id=issue_id)
     rows = conn.execute(_VERIFY, {"i": issue_id}).fetchall()
     for row in rows:
         reason = (

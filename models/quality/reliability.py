@@ -87,19 +87,19 @@ def replace_stats(conn: Connection, *, stats: list[ReliabilityStat]) -> None:
             copy.write_row([row[name] for name in _FIELDS])
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
-    """The rows a scope reads: see the module docstring."""
-    if scope.visibility is Visibility.MAKE:
-        return sql.SQL("(group_kind <> 'model' OR {})").format(scope.manufacturers_predicate("manufacturer_id"))
-    if scope.visibility is Visibility.SUPPLY:
-        return sql.SQL("(group_kind = 'component_type' OR {})").format(scope.suppliers_predicate("supplier_id"))
-    return scope.suppliers_predicate("supplier_id")
+def _visible(tenant: TenantScope) -> sql.Composable:
+    """The rows a tenant reads: see the module docstring."""
+    if tenant.visibility is Visibility.MAKE:
+        return sql.SQL("(group_kind <> 'model' OR {})").format(tenant.manufacturers_predicate("manufacturer_id"))
+    if tenant.visibility is Visibility.SUPPLY:
+        return sql.SQL("(group_kind = 'component_type' OR {})").format(tenant.suppliers_predicate("supplier_id"))
+    return tenant.suppliers_predicate("supplier_id")
 
 
 def list_stats(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     page: PageParams,
     group_kind: GroupKind,
     component_type: str | None = None,
@@ -111,15 +111,15 @@ def list_stats(
         " AND (%(type)s::text IS NULL OR component_type = %(type)s)"
         " AND (%(supplier)s::uuid IS NULL OR supplier_id = %(supplier)s)"
         " ORDER BY rate_per_mh DESC NULLS LAST, label, group_key"
-    ).format(cols=_COLUMNS, visible=_visible(scope))
+    ).format(cols=_COLUMNS, visible=_visible(tenant))
     params = {"kind": str(group_kind), "type": component_type, "supplier": supplier_id}
     return fetch_page(conn, query, params, model=ReliabilityStat, page=page)
 
 
-def get_stat(conn: Connection, *, scope: TenantScope, group_kind: GroupKind, group_key: str) -> ReliabilityStat:
+def get_stat(conn: Connection, *, tenant: TenantScope, group_kind: GroupKind, group_key: str) -> ReliabilityStat:
     """One visible row, or NotFound."""
     query = sql.SQL(
         "SELECT {cols} FROM reliability_stats WHERE group_kind = %(kind)s AND group_key = %(key)s AND {visible}"
-    ).format(cols=_COLUMNS, visible=_visible(scope))
+    ).format(cols=_COLUMNS, visible=_visible(tenant))
     params = {"kind": str(group_kind), "key": group_key}
     return fetch_one(conn, query, params, model=ReliabilityStat, what=f"{group_kind} reliability figure")

@@ -97,12 +97,12 @@ def assign_crew(conn: Connection, *, work_order_id: UUID, crew_id: UUID, dispatc
     )
 
 
-def set_crew_region(conn: Connection, *, scope: TenantScope, crew_id: UUID, region: str | None) -> None:
+def set_crew_region(conn: Connection, *, tenant: TenantScope, crew_id: UUID, region: str | None) -> None:
     """Say where a crew works (a site's city); a maintainer sets it for its own crews only (else NotFound)."""
-    if scope.visibility not in (Visibility.ALL, Visibility.CONTRACT):
+    if tenant.visibility not in (Visibility.ALL, Visibility.CONTRACT):
         raise NotFound("no such crew")
     query = sql.SQL("UPDATE crews SET region = %(r)s WHERE id = %(id)s AND {} RETURNING id").format(
-        scope.maintainer_predicate("maintainer_id", "id")
+        tenant.maintainer_predicate("maintainer_id", "id")
     )
     if conn.execute(query, {"r": region, "id": crew_id}).fetchone() is None:
         raise NotFound("no such crew")

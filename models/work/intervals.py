@@ -207,10 +207,10 @@ def apply_changes(conn: Connection, *, changes: list[IntervalChange], now: datet
 
 
 def override_interval(
-    conn: Connection, *, scope: TenantScope, unit_id: str, override: IntervalOverride, actor: str, now: datetime
+    conn: Connection, *, tenant: TenantScope, unit_id: str, override: IntervalOverride, actor: str, now: datetime
 ) -> IntervalDecision:
     """A person sets the unit's routine interval (kept until `until`, or until another decision lifts it)."""
-    unit_plan = get_unit_plan(conn, scope=scope, unit_id=unit_id)
+    unit_plan = get_unit_plan(conn, tenant=tenant, unit_id=unit_id)
     routine = load_plan(unit_plan.plan_code).routine
     if routine is None:
         raise BadRequest(f"plan {unit_plan.plan_code} has no interval that may be stretched")
@@ -219,12 +219,12 @@ def override_interval(
     current = next(s.interval_days for s in unit_plan.schedules if s.interval_code == routine.code)
     change = IntervalChange(unit_id, routine.code, current, override.days, [override.reason])
     _record(conn, [change], source="override", actor=actor, at=now, until=override.until)
-    return list_decisions(conn, scope=scope, unit_id=unit_id, page=PageParams(limit=1)).items[0]
+    return list_decisions(conn, tenant=tenant, unit_id=unit_id, page=PageParams(limit=1)).items[0]
 
 
-def list_decisions(conn: Connection, *, scope: TenantScope, unit_id: str, page: PageParams) -> Page[IntervalDecision]:
+def list_decisions(conn: Connection, *, tenant: TenantScope, unit_id: str, page: PageParams) -> Page[IntervalDecision]:
     """A visible unit's interval decisions, newest first."""
-    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     query = (
         "SELECT id, unit_id, interval_code, decided_at, interval_days, previous_days, source, actor, reasons, until"
         " FROM interval_decisions WHERE unit_id = %(u)s ORDER BY decided_at DESC, id DESC"

@@ -79,13 +79,13 @@ _NAMES = {
 
 
 def kpis(
-    conn: Connection, *, scope: TenantScope, group: KpiGroup, since: datetime, until: datetime, today: date
+    conn: Connection, *, tenant: TenantScope, group: KpiGroup, since: datetime, until: datetime, today: date
 ) -> list[Kpi]:
-    """Figures per crew or maintainer the scope may see, over work orders opened in [since, until)."""
+    """Figures per crew or maintainer the tenant may see, over work orders opened in [since, until)."""
     if since >= until:
         raise BadRequest("since must be before until")
     key = sql.Identifier("w", "crew_id" if group is KpiGroup.CREW else "maintainer_id")
-    visible = scope.maintainer_predicate("w.maintainer_id", "w.crew_id")
+    visible = tenant.maintainer_predicate("w.maintainer_id", "w.crew_id")
     figures = conn.execute(
         sql.SQL(_FIGURES).format(key=key, visible=visible),
         {"since": since, "until": until, "now": until, "window": FIRST_TIME_FIX_WINDOW},

@@ -114,10 +114,10 @@ class CrewOverride(BaseModel):
     reason: Text
 
 
-def get_work_order_detail(conn: Connection, *, scope: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
-    """One work order the scope may see, with the planning fields, or NotFound."""
+def get_work_order_detail(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
+    """One work order the tenant may see, with the planning fields, or NotFound."""
     query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(
-        scope.maintainer_predicate("maintainer_id", "crew_id")
+        tenant.maintainer_predicate("maintainer_id", "crew_id")
     )
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrderDetail, what="work order")
 
@@ -187,7 +187,7 @@ def open_work_orders(conn: Connection, *, orders: list[NewOrder], now: datetime)
 def open_work_order_for(
     conn: Connection,
     *,
-    scope: TenantScope,
+    tenant: TenantScope,
     unit_id: str,
     source: Source,
     source_ref: str,
@@ -199,28 +199,28 @@ def open_work_order_for(
     due_at: datetime | None = None,
 ) -> tuple[WorkOrderDetail, bool]:
     """The one work order answering (source, source_ref), opened and dispatched if new; True when opened now."""
-    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     new = NewOrder(unit_id, source, source_ref, kind, urgency, title, evidence, due_at)
     opened = open_work_orders(conn, orders=[new], now=now)
     if source_ref in opened:
-        return get_work_order_detail(conn, scope=TenantScope.internal(), work_order_id=opened[source_ref]), True
+        return get_work_order_detail(conn, tenant=TenantScope.internal(), work_order_id=opened[source_ref]), True
     query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE source = %(s)s AND source_ref = %(r)s")
     existing = fetch_one(conn, query, {"s": str(source), "r": source_ref}, model=WorkOrderDetail, what="work order")
     return existing, False
 
 
-def _own_assigned(conn: Connection, scope: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
-    if scope.visibility is not Visibility.CREW:
+def _own_assigned(conn: Connection, tenant: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
+    if tenant.visibility is not Visibility.CREW:
         raise BadRequest("only the crew a work order is assigned to accepts or declines it")
-    order = get_work_order_detail(conn, scope=scope, work_order_id=work_order_id)
+    order = get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
     if order.status != "assigned":
         raise Conflict(f"a work order that is {order.status} cannot be accepted or declined")
     return order
 
 
-def accept_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UUID, now: datetime) -> WorkOrderDetail:
+def accept_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID, now: datetime) -> WorkOrderDetail:
     """The assigned crew takes the work order (again: no change)."""
-    order = _own_assigned(conn, scope, work_order_id)
+    order = _own_assigned(conn, tenant, work_order_id)
     if order.accepted_at is not None:
         return order
     conn.execute(
@@ -228,28 +228,28 @@ def accept_work_order(conn: Connection, *, scope: TenantScope, work_order_id: UU
         " WHERE id = %(id)s",
         {"id": work_order_id, "now": now},
     )
-    return get_work_order_detail(conn, scope=scope, work_order_id=work_order_id)
+    return get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
 
 
 def decline_work_order(
-    conn: Connection, *, scope: TenantScope, work_order_id: UUID, decline: Decline, now: datetime
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, decline: Decline, now: datetime
 ) -> UUID | None:
     """The assigned crew gives the work order back; dispatch passes it to the next crew (returned, None: nobody)."""
-    _own_assigned(conn, scope, work_order_id)
+    _own_assigned(conn, tenant, work_order_id)
     conn.execute(
         "INSERT INTO work_order_declines (work_order_id, crew_id, declined_at, reason)"
         " VALUES (%(id)s, %(crew)s, %(now)s, %(reason)s) ON CONFLICT DO NOTHING",
-        {"id": work_order_id, "crew": scope.crew_id, "now": now, "reason": decline.reason},
+        {"id": work_order_id, "crew": tenant.crew_id, "now": now, "reason": decline.reason},
     )
     return dispatch_work_orders(conn, work_order_ids=[work_order_id])[work_order_id]
 
 
 def override_crew(
-    conn: Connection, *, scope: TenantScope, work_order_id: UUID, override: CrewOverride, actor: str
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, override: CrewOverride, actor: str
 ) -> WorkOrderDetail:
     """A person assigns another crew of the work order's maintainer, overriding dispatch (the reason is kept)."""
-    order = get_work_order_detail(conn, scope=scope, work_order_id=work_order_id)
-    if scope.visibility is Visibility.CREW:
+    order = get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
+    if tenant.visibility is Visibility.CREW:
         raise BadRequest("a crew cannot reassign work; decline it instead")
     if order.status not in ("open", "assigned"):
         raise Conflict(f"a work order that is {order.status} cannot be reassigned")
@@ -260,7 +260,7 @@ def override_crew(
         "previous_crew": order.crew_id and str(order.crew_id),
     }
     assign_crew(conn, work_order_id=work_order_id, crew_id=override.crew_id, dispatch=dispatch)
-    return get_work_order_detail(conn, scope=scope, work_order_id=work_order_id)
+    return get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
 
 
 def flag_sla_breaches(conn: Connection, *, now: datetime) -> int:

@@ -55,9 +55,9 @@ def _insert_schedules(conn: Connection, *, unit_ids: list[str], plan_code: str, 
     )
 
 
-def assign_plan(conn: Connection, *, scope: TenantScope, unit_id: str, plan_code: str, starts_on: date) -> UnitPlan:
+def assign_plan(conn: Connection, *, tenant: TenantScope, unit_id: str, plan_code: str, starts_on: date) -> UnitPlan:
     """Put a unit on a plan from `starts_on`: each interval first comes due one interval later."""
-    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     plan = load_plan(plan_code)
     with translate_errors():
         row = conn.execute(
@@ -68,7 +68,7 @@ def assign_plan(conn: Connection, *, scope: TenantScope, unit_id: str, plan_code
     if row is None:
         raise Conflict(f"unit {unit_id} already has a maintenance plan")
     _insert_schedules(conn, unit_ids=[unit_id], plan_code=plan_code, starts_on=starts_on)
-    return get_unit_plan(conn, scope=scope, unit_id=unit_id)
+    return get_unit_plan(conn, tenant=tenant, unit_id=unit_id)
 
 
 def assign_default_plans(conn: Connection, *, starts_on: date) -> int:
@@ -92,9 +92,9 @@ def assign_default_plans(conn: Connection, *, starts_on: date) -> int:
     return assigned
 
 
-def get_unit_plan(conn: Connection, *, scope: TenantScope, unit_id: str) -> UnitPlan:
+def get_unit_plan(conn: Connection, *, tenant: TenantScope, unit_id: str) -> UnitPlan:
     """A visible unit's plan with its schedules, or NotFound."""
-    require_visible_unit(conn, tenant=scope, unit_id=unit_id)
+    require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     query = sql.SQL(
         "SELECT p.unit_id, p.plan_code, p.plan_version, p.starts_on, coalesce(jsonb_agg(jsonb_build_object("
         "'interval_code', s.interval_code, 'interval_days', s.interval_days, 'last_done_on', s.last_done_on,"

@@ -81,15 +81,15 @@ _COLUMNS = (
 )
 
 
-def _visible(scope: TenantScope) -> sql.Composable:
+def _visible(tenant: TenantScope) -> sql.Composable:
     """A crew sees the visits of its own work orders; a maintainer those of its units."""
     return sql.SQL(
         "{units} AND (v.work_order_id IS NULL AND {all}"
         " OR EXISTS (SELECT 1 FROM work_orders w WHERE w.id = v.work_order_id AND {orders}))"
     ).format(
-        units=scope.units_predicate("v.unit_id"),
-        all=sql.SQL("TRUE" if scope.visibility is Visibility.ALL else "FALSE"),
-        orders=scope.maintainer_predicate("w.maintainer_id", "w.crew_id"),
+        units=tenant.units_predicate("v.unit_id"),
+        all=sql.SQL("TRUE" if tenant.visibility is Visibility.ALL else "FALSE"),
+        orders=tenant.maintainer_predicate("w.maintainer_id", "w.crew_id"),
     )
 
 
@@ -169,26 +169,26 @@ def _visit_order(
 
 
 def list_visits(
-    conn: Connection, *, scope: TenantScope, page: PageParams, unit_id: str | None = None, open_only: bool = False
+    conn: Connection, *, tenant: TenantScope, page: PageParams, unit_id: str | None = None, open_only: bool = False
 ) -> Page[Visit]:
-    """Visits the scope may see, soonest due first."""
+    """Visits the tenant may see, soonest due first."""
     query = sql.SQL(
         f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE {{}} AND (%(u)s::text IS NULL OR v.unit_id = %(u)s)"
         " AND (NOT %(open)s OR v.completed_at IS NULL) ORDER BY v.due_on, v.id"
-    ).format(_visible(scope))
+    ).format(_visible(tenant))
     return fetch_page(conn, query, {"u": unit_id, "open": open_only}, model=Visit, page=page)
 
 
-def _get(conn: Connection, scope: TenantScope, visit_id: UUID, *, lock: bool = False) -> Visit:
+def _get(conn: Connection, tenant: TenantScope, visit_id: UUID, *, lock: bool = False) -> Visit:
     query = sql.SQL(f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE v.id = %(id)s AND {{}}{{}}").format(
-        _visible(scope), sql.SQL(" FOR UPDATE OF v" if lock else "")
+        _visible(tenant), sql.SQL(" FOR UPDATE OF v" if lock else "")
     )
     return fetch_one(conn, query, {"id": visit_id}, model=Visit, what="visit")
 
 
-def get_visit(conn: Connection, *, scope: TenantScope, visit_id: UUID) -> VisitDetail:
-    """A visit the scope may see, with its checklist items and results, or NotFound."""
-    visit = _get(conn, scope, visit_id)
+def get_visit(conn: Connection, *, tenant: TenantScope, visit_id: UUID) -> VisitDetail:
+    """A visit the tenant may see, with its checklist items and results, or NotFound."""
+    visit = _get(conn, tenant, visit_id)
     items = list(load_plan(visit.plan_code).items_for(visit.intervals).values())
     rows = conn.execute(
         "SELECT item_code, outcome, value, value_unit, evidence, note FROM visit_item_results"
@@ -200,10 +200,10 @@ def get_visit(conn: Connection, *, scope: TenantScope, visit_id: UUID) -> VisitD
 
 
 def complete_visit(
-    conn: Connection, *, scope: TenantScope, visit_id: UUID, completion: VisitCompletion, actor: str, now: datetime
+    conn: Connection, *, tenant: TenantScope, visit_id: UUID, completion: VisitCompletion, actor: str, now: datetime
 ) -> VisitDetail:
     """Record the visit's checklist and move the plan on (a resend with the same idempotency key: no change)."""
-    visit = _get(conn, scope, visit_id, lock=True)
+    visit = _get(conn, tenant, visit_id, lock=True)
     if visit.completed_at is not None:
         row = conn.execute("SELECT idempotency_key FROM maintenance_visits WHERE id = %(id)s", {"id": visit_id})
         key = row.fetchone()
@@ -212,7 +212,7 @@ def complete_visit(
             and key is not None
             and key["idempotency_key"] == completion.idempotency_key
         ):
-            return get_visit(conn, scope=scope, visit_id=visit_id)
+            return get_visit(conn, tenant=tenant, visit_id=visit_id)
         raise Conflict("this visit is already completed")
     if visit.work_order_id is not None:
         status = conn.execute(
@@ -247,7 +247,7 @@ def complete_visit(
     record = {"visit_id": str(visit_id), "plan": plan.code, "plan_version": visit.plan_version,
               "intervals": visit.intervals, "items": len(judged), "failed": [f["item"] for f in failed]}  # fmt: skip
     # Recorded under the crew's still-open work order, which this completion then closes.
-    append_record(conn, tenant=scope, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at,
+    append_record(conn, tenant=tenant, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at,
                   data=record, actor=actor, work_order_id=visit.work_order_id)  # fmt: skip
     conn.execute(
         "UPDATE work_orders SET status = 'done', completed_at = %(at)s, version = version + 1,"
@@ -257,7 +257,7 @@ def complete_visit(
     if failed:
         open_work_order_for(
             conn,
-            scope=TenantScope.internal(),
+            tenant=TenantScope.internal(),
             unit_id=visit.unit_id,
             source=Source.VISIT,
             source_ref=str(visit_id),
@@ -267,7 +267,7 @@ def complete_visit(
             evidence={"visit_id": str(visit_id), "failed": failed},
             now=now,
         )
-    return get_visit(conn, scope=scope, visit_id=visit_id)
+    return get_visit(conn, tenant=tenant, visit_id=visit_id)
 
 
 def units_needing_visits(conn: Connection, *, through: date) -> tuple[list[str], int]:

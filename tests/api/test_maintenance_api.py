@@ -29,7 +29,7 @@ def visits(conn: Connection, fleet: Fleet) -> dict[str, Visit]:
     """A1 and B1 on the TSG plan since November, each with its half-monthly visit open and dispatched."""
     opened = {}
     for unit_id in ("A1", "B1"):
-        assign_plan(conn, scope=TenantScope.internal(), unit_id=unit_id, plan_code="tsg_t5002_traction",
+        assign_plan(conn, tenant=TenantScope.internal(), unit_id=unit_id, plan_code="tsg_t5002_traction",
                     starts_on=date(2026, 11, 1))  # fmt: skip
         visit = open_due_visit(conn, unit_id=unit_id, through=date(2026, 11, 16), now=datetime.now(UTC))
         assert visit is not None

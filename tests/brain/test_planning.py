@@ -28,11 +28,11 @@ CEILING = 60
 
 def _planned(conn: Connection, *units: str) -> None:
     for unit_id in units:
-        assign_plan(conn, scope=INTERNAL, unit_id=unit_id, plan_code="tsg_t5002_traction", starts_on=START)
+        assign_plan(conn, tenant=INTERNAL, unit_id=unit_id, plan_code="tsg_t5002_traction", starts_on=START)
 
 
 def _routine_days(conn: Connection, unit_id: str) -> tuple[int, date]:
-    schedule = get_unit_plan(conn, scope=INTERNAL, unit_id=unit_id).schedules[0]
+    schedule = get_unit_plan(conn, tenant=INTERNAL, unit_id=unit_id).schedules[0]
     assert schedule.interval_code == "half_monthly"
     return schedule.interval_days, schedule.next_due_on
 
@@ -91,7 +91,7 @@ def test_a_healthy_monitored_unit_stretches_and_a_faulty_one_shrinks_with_reason
     assert report.intervals_changed == 2
     assert _routine_days(conn, "A1") == (CEILING, date(2026, 2, 1) + timedelta(days=CEILING))
     assert _routine_days(conn, "B1")[0] == (15 + CEILING) // 2
-    stretched = list_decisions(conn, scope=INTERNAL, unit_id="A1", page=PageParams()).items
+    stretched = list_decisions(conn, tenant=INTERNAL, unit_id="A1", page=PageParams()).items
     assert [(d.source, d.previous_days, d.interval_days) for d in stretched] == [("auto", 15, CEILING)]
     assert "no faults" in stretched[0].reasons[0]
     assert plan(conn, now=now + timedelta(minutes=10), ceiling_days=CEILING).intervals_changed == 0  # no churn
@@ -101,7 +101,7 @@ def test_a_healthy_monitored_unit_stretches_and_a_faulty_one_shrinks_with_reason
     _faults(conn, "A1", *(later - timedelta(hours=h) for h in (1, 2, 3)))
     plan(conn, now=later, ceiling_days=CEILING)
     assert _routine_days(conn, "A1") == (15, date(2026, 2, 16))
-    shrunk = list_decisions(conn, scope=INTERNAL, unit_id="A1", page=PageParams()).items[0]
+    shrunk = list_decisions(conn, tenant=INTERNAL, unit_id="A1", page=PageParams()).items[0]
     assert (shrunk.previous_days, shrunk.interval_days) == (CEILING, 15)
     assert shrunk.reasons == ["3 faults in the last 90 days"]
 
@@ -111,7 +111,7 @@ def test_an_override_holds_until_its_date_then_the_rules_decide_again(conn: Conn
     now = at(date(2026, 2, 3))
     _with_record(conn, "A1", seen=now + timedelta(days=10))
     override = IntervalOverride(days=30, reason="owner asked for monthly visits", until=date(2026, 2, 10))
-    decision = override_interval(conn, scope=INTERNAL, unit_id="A1", override=override, actor="admin:1", now=now)
+    decision = override_interval(conn, tenant=INTERNAL, unit_id="A1", override=override, actor="admin:1", now=now)
     assert (decision.source, decision.interval_days, decision.reasons) == ("override", 30, [override.reason])
     assert plan(conn, now=now + timedelta(days=2), ceiling_days=CEILING).intervals_changed == 0
     assert _routine_days(conn, "A1")[0] == 30
@@ -122,7 +122,7 @@ def test_an_override_holds_until_its_date_then_the_rules_decide_again(conn: Conn
 def test_an_sla_breach_is_flagged_once(conn: Connection, fleet: Fleet) -> None:
     opened = at(date(2026, 3, 1))
     rescue, created = open_work_order_for(
-        conn, scope=INTERNAL, unit_id="A1", source=Source.ALARM, source_ref="alarm-1", kind=WorkOrderKind.CORRECTIVE,
+        conn, tenant=INTERNAL, unit_id="A1", source=Source.ALARM, source_ref="alarm-1", kind=WorkOrderKind.CORRECTIVE,
         urgency=Urgency.ENTRAPMENT, title="Passenger trapped", evidence={"event": "entrapment"}, now=opened,
     )  # fmt: skip
     assert created
@@ -131,7 +131,7 @@ def test_an_sla_breach_is_flagged_once(conn: Connection, fleet: Fleet) -> None:
     assert plan(conn, now=opened + timedelta(minutes=29), ceiling_days=CEILING).sla_breaches == 0
     assert plan(conn, now=opened + timedelta(minutes=31), ceiling_days=CEILING).sla_breaches == 1
     assert plan(conn, now=opened + timedelta(minutes=41), ceiling_days=CEILING).sla_breaches == 0
-    flagged = get_work_order_detail(conn, scope=INTERNAL, work_order_id=rescue.id)
+    flagged = get_work_order_detail(conn, tenant=INTERNAL, work_order_id=rescue.id)
     assert flagged.sla_breached_at == opened + timedelta(minutes=31)
 
 
@@ -142,13 +142,13 @@ def test_dispatch_prefers_the_units_region_then_workload_and_a_decline_reassigns
     east = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=maintainer, name="east").id
     west = crews.create_crew(conn, tenant=INTERNAL, maintainer_id=maintainer, name="west").id
     for crew_id in (east, west):
-        set_crew_region(conn, scope=INTERNAL, crew_id=crew_id, region="Shanghai")  # A1's site is in Shanghai
+        set_crew_region(conn, tenant=INTERNAL, crew_id=crew_id, region="Shanghai")  # A1's site is in Shanghai
     conn.execute("UPDATE work_orders SET crew_id = %s WHERE id = %s", (east, fleet.ids["wo_a"]))  # east is busy
     now = at(date(2026, 3, 1))
 
     def alarm() -> tuple[UUID, bool]:
         order, created = open_work_order_for(
-            conn, scope=INTERNAL, unit_id="A1", source=Source.ALARM, source_ref="alarm-7",
+            conn, tenant=INTERNAL, unit_id="A1", source=Source.ALARM, source_ref="alarm-7",
             kind=WorkOrderKind.CORRECTIVE, urgency=Urgency.CRITICAL, title="Brake wear", evidence={}, now=now,
         )  # fmt: skip
         return order.id, created
@@ -156,17 +156,17 @@ def test_dispatch_prefers_the_units_region_then_workload_and_a_decline_reassigns
     order_id, created = alarm()
     assert created
     assert alarm() == (order_id, False)
-    order = get_work_order_detail(conn, scope=INTERNAL, work_order_id=order_id)
+    order = get_work_order_detail(conn, tenant=INTERNAL, work_order_id=order_id)
     assert (order.crew_id, order.status, order.priority) == (west, "assigned", 2)
     assert order.dispatch is not None
     assert order.dispatch["unit_region"] == "Shanghai"
     assert [c["name"] for c in order.dispatch["candidates"]] == ["west", "east"]  # crews of its region only
     chain = []
     for crew_id in (west, east, fleet.ids["crew_a"]):
-        chain.append(decline_work_order(conn, scope=_crew_scope(conn, fleet, crew_id), work_order_id=order_id,
+        chain.append(decline_work_order(conn, tenant=_crew_scope(conn, fleet, crew_id), work_order_id=order_id,
                                         decline=Decline(reason="too far"), now=now))  # fmt: skip
     assert chain == [east, fleet.ids["crew_a"], None]
-    final = get_work_order_detail(conn, scope=INTERNAL, work_order_id=order_id)
+    final = get_work_order_detail(conn, tenant=INTERNAL, work_order_id=order_id)
     assert (final.status, final.crew_id) == ("open", None)
     assert final.dispatch is not None
     assert final.dispatch["chosen"] is None

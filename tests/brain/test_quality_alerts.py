@@ -46,11 +46,11 @@ def corrective_issue(conn: Connection, fleet: Fleet) -> tuple[QualityFleet, UUID
     raise_alerts(conn, now=AS_OF)
     alert = conn.execute("SELECT id FROM quality_alerts").fetchone()
     assert alert is not None
-    issue = issues.open_issue(conn, scope=ALL, alert_id=alert["id"], manufacturer_id=fleet.ids["manufacturer_a"],
+    issue = issues.open_issue(conn, tenant=ALL, alert_id=alert["id"], manufacturer_id=fleet.ids["manufacturer_a"],
                               title="BAD brakes", actor="test")  # fmt: skip
     for step, data in ((IssueStep.ACKNOWLEDGED, {}), (IssueStep.ROOT_CAUSE, {"analysis": "resin"})):
-        issues.advance_issue(conn, scope=ALL, issue_id=issue.id, step=step, data=data, actor="test")
-    issues.advance_issue(conn, scope=ALL, issue_id=issue.id, step=IssueStep.CORRECTIVE_ACTION, data={"change": "oven"},
+        issues.advance_issue(conn, tenant=ALL, issue_id=issue.id, step=step, data=data, actor="test")
+    issues.advance_issue(conn, tenant=ALL, issue_id=issue.id, step=IssueStep.CORRECTIVE_ACTION, data={"change": "oven"},
                          actor="test", corrected_from=date(2024, 2, 1))  # fmt: skip
     conn.commit()
     return brakes, issue.id
@@ -71,7 +71,7 @@ def test_corrective_action_is_not_verified_while_corrected_lots_still_fail(
     brakes, issue_id = corrective_issue
     assert verify_corrective_actions(conn, totals=_field(brakes, 2, 2_000)) == []  # too little exposure to tell
     assert verify_corrective_actions(conn, totals=_field(brakes, 60, 100_000)) == []  # still three times the fleet
-    assert issues.get_issue(conn, scope=ALL, issue_id=issue_id).status is IssueStatus.CORRECTIVE_ACTION
+    assert issues.get_issue(conn, tenant=ALL, issue_id=issue_id).status is IssueStatus.CORRECTIVE_ACTION
 
 
 def test_corrective_action_is_verified_when_corrected_lots_are_back_at_fleet_rate(
@@ -79,8 +79,8 @@ def test_corrective_action_is_verified_when_corrected_lots_are_back_at_fleet_rat
 ) -> None:
     brakes, issue_id = corrective_issue
     assert verify_corrective_actions(conn, totals=_field(brakes, 18, 100_000)) == [issue_id]
-    assert issues.get_issue(conn, scope=ALL, issue_id=issue_id).status is IssueStatus.VERIFIED
-    records = issues.list_issue_records(conn, scope=ALL, issue_id=issue_id, page=PageParams()).items
+    assert issues.get_issue(conn, tenant=ALL, issue_id=issue_id).status is IssueStatus.VERIFIED
+    records = issues.list_issue_records(conn, tenant=ALL, issue_id=issue_id, page=PageParams()).items
     assert (records[-1].step, records[-1].actor, records[-1].data["failures"]) == ("verified", "brain:quality", 18)
 
 

@@ -79,6 +79,7 @@ def test_jobs_are_bound_to_their_settings() -> None:
         "presence",
         "alarm_event_rules",
         "alarm_offline",
+        "alarm_orders",
         "features",
         "detection",
         "planning",

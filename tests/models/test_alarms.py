@@ -54,7 +54,7 @@ def _raise(
 
 
 def _actions(conn: Connection, alarm_id: UUID) -> list[str]:
-    return [c.action for c in alarm_history(conn, scope=ALL, alarm_id=alarm_id, page=PageParams()).history.items]
+    return [c.action for c in alarm_history(conn, tenant=ALL, alarm_id=alarm_id, page=PageParams()).history.items]
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_a_repeat_counts_on_the_one_active_alarm(conn: Connection, unit: str) ->
     assert _raise(conn, at=T0 + timedelta(minutes=5)) == first
     other_component = _raise(conn, component="controller")
     assert other_component != first
-    alarm = get_alarm(conn, scope=ALL, alarm_id=first)
+    alarm = get_alarm(conn, tenant=ALL, alarm_id=first)
     assert (alarm.count, alarm.first_seen, alarm.last_seen) == (2, T0, T0 + timedelta(minutes=5))
     assert _actions(conn, first) == ["opened", "repeated"]
 
@@ -122,7 +122,7 @@ def test_a_cleared_alarm_is_not_reopened_by_the_next_occurrence(conn: Connection
     )
     second = _raise(conn, at=T0 + timedelta(minutes=2))
     assert second != first
-    assert get_alarm(conn, scope=ALL, alarm_id=first).state is AlarmState.CLEARED
+    assert get_alarm(conn, tenant=ALL, alarm_id=first).state is AlarmState.CLEARED
     assert _actions(conn, first) == ["opened", "cleared"]
 
 
@@ -132,7 +132,7 @@ def test_a_clear_older_than_the_last_occurrence_leaves_the_alarm_open(conn: Conn
         conn, unit_id=unit, alarm_type="door_close_fault", component_type="door_operator", reason="late", at=T0
     )
     assert cleared == 0
-    assert get_alarm(conn, scope=ALL, alarm_id=alarm_id).state is AlarmState.OPEN
+    assert get_alarm(conn, tenant=ALL, alarm_id=alarm_id).state is AlarmState.OPEN
 
 
 def test_inspection_mode_suppresses_and_the_history_says_so(conn: Connection, unit: str) -> None:
@@ -141,10 +141,10 @@ def test_inspection_mode_suppresses_and_the_history_says_so(conn: Connection, un
         " ('u1', %s, now(), 'inspection_mode', 'event')",
         (T0,),
     )
-    alarm = get_alarm(conn, scope=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=1)))
+    alarm = get_alarm(conn, tenant=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=1)))
     assert alarm.suppressed
     assert alarm.severity is Severity.MAJOR
-    history = alarm_history(conn, scope=ALL, alarm_id=alarm.id, page=PageParams()).history.items
+    history = alarm_history(conn, tenant=ALL, alarm_id=alarm.id, page=PageParams()).history.items
     assert [c.action for c in history] == ["opened", "suppressed"]
     assert history[1].reason is not None
     assert "inspection mode" in history[1].reason
@@ -154,7 +154,7 @@ def test_inspection_mode_suppresses_and_the_history_says_so(conn: Connection, un
         " ('u1', %s, now(), 'back_to_normal', 'event')",
         (T0 + timedelta(minutes=2),),
     )
-    again = get_alarm(conn, scope=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=3)))
+    again = get_alarm(conn, tenant=ALL, alarm_id=_raise(conn, at=T0 + timedelta(minutes=3)))
     assert not again.suppressed
     assert _actions(conn, alarm.id)[-1] == "escalated"
 
@@ -166,7 +166,7 @@ def test_critical_alarms_are_never_suppressed(conn: Connection, unit: str) -> No
         (T0,),
     )
     alarm_id = _raise(conn, "entrapment", at=T0 + timedelta(minutes=1), severity=Severity.CRITICAL, component=None)
-    alarm = get_alarm(conn, scope=ALL, alarm_id=alarm_id)
+    alarm = get_alarm(conn, tenant=ALL, alarm_id=alarm_id)
     assert (alarm.severity, alarm.suppressed) == (Severity.CRITICAL, False)
     assert _actions(conn, alarm_id) == ["opened"]
 
@@ -180,9 +180,9 @@ def test_a_work_order_in_progress_downgrades(conn: Connection, fleet: Fleet) -> 
         expected_version=work_orders.get_work_order(conn, tenant=ALL, work_order_id=fleet.ids["wo_a"]).version,
     )
     alarm_id = _raise(conn, "motor_runtime_limiter", unit=fleet.unit_a1, component="traction_machine")
-    alarm = get_alarm(conn, scope=ALL, alarm_id=alarm_id)
+    alarm = get_alarm(conn, tenant=ALL, alarm_id=alarm_id)
     assert (alarm.severity, alarm.suppressed) == (Severity.MINOR, False)
-    history = alarm_history(conn, scope=ALL, alarm_id=alarm_id, page=PageParams()).history.items
+    history = alarm_history(conn, tenant=ALL, alarm_id=alarm_id, page=PageParams()).history.items
     assert history[-1].action == "downgraded"
     assert history[-1].data == {"from": "major", "to": "minor"}
     assert f"work order {fleet.ids['wo_a']} in progress" == history[-1].reason
@@ -191,21 +191,21 @@ def test_a_work_order_in_progress_downgrades(conn: Connection, fleet: Fleet) -> 
 def test_people_acknowledge_comment_and_clear(conn: Connection, unit: str) -> None:
     alarm_id = _raise(conn)
     acked = alarm_actions.acknowledge(
-        conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=1
+        conn, tenant=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=1
     )
     assert (acked.state, acked.acknowledged_by, acked.version) == (AlarmState.ACKNOWLEDGED, "admin:k", 2)
     with pytest.raises(Conflict):
         alarm_actions.acknowledge(
-            conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=None
+            conn, tenant=ALL, alarm_id=alarm_id, actor="admin:k", reason=None, expected_version=None
         )
     with pytest.raises(PreconditionFailed):
-        alarm_actions.clear(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason="fixed", expected_version=1)
-    alarm_actions.comment(conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", text="rollers worn")
+        alarm_actions.clear(conn, tenant=ALL, alarm_id=alarm_id, actor="admin:k", reason="fixed", expected_version=1)
+    alarm_actions.comment(conn, tenant=ALL, alarm_id=alarm_id, actor="admin:k", text="rollers worn")
     cleared = alarm_actions.clear(
-        conn, scope=ALL, alarm_id=alarm_id, actor="admin:k", reason="rollers replaced", expected_version=None
+        conn, tenant=ALL, alarm_id=alarm_id, actor="admin:k", reason="rollers replaced", expected_version=None
     )
     assert (cleared.state, cleared.cleared_by) == (AlarmState.CLEARED, "admin:k")
-    history = alarm_history(conn, scope=ALL, alarm_id=alarm_id, page=PageParams()).history.items
+    history = alarm_history(conn, tenant=ALL, alarm_id=alarm_id, page=PageParams()).history.items
     assert [(c.action, c.actor, c.reason) for c in history[1:]] == [
         ("acknowledged", "admin:k", None),
         ("commented", "admin:k", "rollers worn"),
@@ -217,7 +217,7 @@ def test_assignment_goes_only_to_the_units_maintainer_crews(conn: Connection, fl
     alarm_id = _raise(conn, unit=fleet.unit_a1)
     assigned = alarm_actions.assign(
         conn,
-        scope=ALL,
+        tenant=ALL,
         alarm_id=alarm_id,
         actor="admin:k",
         crew_id=fleet.ids["crew_a"],
@@ -228,7 +228,7 @@ def test_assignment_goes_only_to_the_units_maintainer_crews(conn: Connection, fl
     with pytest.raises(NotFound):
         alarm_actions.assign(
             conn,
-            scope=ALL,
+            tenant=ALL,
             alarm_id=alarm_id,
             actor="admin:k",
             crew_id=fleet.ids["crew_b"],
@@ -240,14 +240,14 @@ def test_assignment_goes_only_to_the_units_maintainer_crews(conn: Connection, fl
 def test_filters_narrow_the_list(conn: Connection, unit: str) -> None:
     _raise(conn)
     _raise(conn, "entrapment", severity=Severity.CRITICAL, component=None, unit="u2", at=T0 + timedelta(hours=1))
-    found = list_alarms(conn, scope=ALL, page=PageParams(), severity=Severity.CRITICAL)
+    found = list_alarms(conn, tenant=ALL, page=PageParams(), severity=Severity.CRITICAL)
     assert [a.unit_id for a in found.items] == ["u2"]
-    assert [a.alarm_type for a in list_alarms(conn, scope=ALL, page=PageParams(), unit_id="u1").items] == [
+    assert [a.alarm_type for a in list_alarms(conn, tenant=ALL, page=PageParams(), unit_id="u1").items] == [
         "door_close_fault"
     ]
-    assert len(list_alarms(conn, scope=ALL, page=PageParams(), since=T0 + timedelta(minutes=30)).items) == 1
-    assert len(list_alarms(conn, scope=ALL, page=PageParams(), state=AlarmState.OPEN).items) == 2
-    assert list_alarms(conn, scope=ALL, page=PageParams(), state=AlarmState.CLEARED).items == []
+    assert len(list_alarms(conn, tenant=ALL, page=PageParams(), since=T0 + timedelta(minutes=30)).items) == 1
+    assert len(list_alarms(conn, tenant=ALL, page=PageParams(), state=AlarmState.OPEN).items) == 2
+    assert list_alarms(conn, tenant=ALL, page=PageParams(), state=AlarmState.CLEARED).items == []
 
 
 def _wait_until_blocked(watcher: Connection, pid: int) -> None:
@@ -268,4 +268,4 @@ def test_two_raisers_at_once_share_one_alarm(database_url: str, conn: Connection
         _wait_until_blocked(watcher, other.info.backend_pid)
         conn.commit()
         racing.join(10)
-    assert [(a.id, a.count) for a in list_alarms(conn, scope=ALL, page=PageParams()).items] == [(first, 2)]
+    assert [(a.id, a.count) for a in list_alarms(conn, tenant=ALL, page=PageParams()).items] == [(first, 2)]

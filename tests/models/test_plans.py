@@ -28,7 +28,7 @@ def _completion(results: list[dict[str, Any]], **extra: Any) -> VisitCompletion:
 
 
 def _due(conn: Connection, unit_id: str) -> dict[str, date]:
-    return {s.interval_code: s.next_due_on for s in get_unit_plan(conn, scope=INTERNAL, unit_id=unit_id).schedules}
+    return {s.interval_code: s.next_due_on for s in get_unit_plan(conn, tenant=INTERNAL, unit_id=unit_id).schedules}
 
 
 def test_shipped_plans_load_and_validate() -> None:
@@ -67,7 +67,7 @@ def test_a_malformed_plan_file_is_refused_at_load(change: dict[str, Any], messag
 
 
 def test_visits_come_due_on_the_right_dates(conn: Connection, fleet: Fleet) -> None:
-    assign_plan(conn, scope=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
+    assign_plan(conn, tenant=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
     assert _due(conn, "A1") == {
         "half_monthly": date(2026, 1, 16), "quarterly": date(2026, 4, 1),
         "semi_annual": date(2026, 6, 30), "annual": date(2027, 1, 1),
@@ -78,7 +78,7 @@ def test_visits_come_due_on_the_right_dates(conn: Connection, fleet: Fleet) -> N
     assert (visit.due_on, visit.intervals) == (date(2026, 1, 16), ["half_monthly"])
     assert open_due_visit(conn, unit_id="A1", through=date(2026, 1, 20), now=at(date(2026, 1, 20))) is None
     assert visit.work_order_id is not None
-    order = get_work_order_detail(conn, scope=INTERNAL, work_order_id=visit.work_order_id)
+    order = get_work_order_detail(conn, tenant=INTERNAL, work_order_id=visit.work_order_id)
     assert (order.source, order.source_ref, order.kind, order.urgency) == (
         "plan",
         str(visit.id),
@@ -90,11 +90,11 @@ def test_visits_come_due_on_the_right_dates(conn: Connection, fleet: Fleet) -> N
 
 
 def test_completing_a_visit_moves_the_plan_on_and_closes_its_work_order(conn: Connection, fleet: Fleet) -> None:
-    assign_plan(conn, scope=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
+    assign_plan(conn, tenant=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
     visit = clean_visit(conn, unit_id="A1", day=date(2026, 1, 17))
     assert _due(conn, "A1")["half_monthly"] == date(2026, 2, 1)  # from the day it was done, not the day it was due
     assert visit.work_order_id is not None
-    order = get_work_order_detail(conn, scope=INTERNAL, work_order_id=visit.work_order_id)
+    order = get_work_order_detail(conn, tenant=INTERNAL, work_order_id=visit.work_order_id)
     assert order.status == "done"
     assert order.completed_at == at(date(2026, 1, 17))
     record = conn.execute("SELECT kind, data FROM lifecycle_records WHERE work_order_id = %s", (order.id,)).fetchone()
@@ -109,7 +109,7 @@ def test_completing_a_visit_moves_the_plan_on_and_closes_its_work_order(conn: Co
 
 
 def test_a_checklist_must_match_the_plan(conn: Connection, fleet: Fleet) -> None:
-    assign_plan(conn, scope=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
+    assign_plan(conn, tenant=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
     visit = open_due_visit(conn, unit_id="A1", through=date(2026, 1, 16), now=at(date(2026, 1, 16)))
     assert visit is not None
     cases = [
@@ -122,13 +122,13 @@ def test_a_checklist_must_match_the_plan(conn: Connection, fleet: Fleet) -> None
     ]
     for results, message in cases:
         with pytest.raises(BadRequest, match=message):
-            complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=_completion(results), actor="t",
+            complete_visit(conn, tenant=INTERNAL, visit_id=visit.id, completion=_completion(results), actor="t",
                            now=at(date(2026, 1, 16)))  # fmt: skip
-    assert get_visit(conn, scope=INTERNAL, visit_id=visit.id).completed_at is None
+    assert get_visit(conn, tenant=INTERNAL, visit_id=visit.id).completed_at is None
 
 
 def test_a_failed_measurement_opens_one_corrective_work_order(conn: Connection, fleet: Fleet) -> None:
-    assign_plan(conn, scope=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
+    assign_plan(conn, tenant=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
     visit = open_due_visit(conn, unit_id="A1", through=date(2026, 1, 16), now=at(date(2026, 1, 16)))
     assert visit is not None
     results = checklist(visit, A1_29={"item": "A1.29", "value": 5.0, "unit": "mm"})
@@ -136,7 +136,7 @@ def test_a_failed_measurement_opens_one_corrective_work_order(conn: Connection, 
 
     def complete(key: str, now: datetime) -> VisitDetail:
         completion = _completion(results, idempotency_key=key)
-        return complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=completion, actor="t", now=now)
+        return complete_visit(conn, tenant=INTERNAL, visit_id=visit.id, completion=completion, actor="t", now=now)
 
     done = complete("k1", day)
     assert {r.item_code: r.outcome for r in done.results}["A1.29"] == "fail"
@@ -153,10 +153,10 @@ def test_a_failed_measurement_opens_one_corrective_work_order(conn: Connection, 
 
 
 def test_a_visit_whose_work_order_was_cancelled_cannot_be_completed(conn: Connection, fleet: Fleet) -> None:
-    assign_plan(conn, scope=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
+    assign_plan(conn, tenant=INTERNAL, unit_id="A1", plan_code="tsg_t5002_traction", starts_on=START)
     visit = open_due_visit(conn, unit_id="A1", through=date(2026, 1, 16), now=at(date(2026, 1, 16)))
     assert visit is not None
     conn.execute("UPDATE work_orders SET status = 'cancelled' WHERE id = %s", (visit.work_order_id,))
     with pytest.raises(Conflict, match="cancelled"):
-        complete_visit(conn, scope=INTERNAL, visit_id=visit.id, completion=_completion(checklist(visit)), actor="t",
+        complete_visit(conn, tenant=INTERNAL, visit_id=visit.id, completion=_completion(checklist(visit)), actor="t",
                        now=at(date(2026, 1, 16)))  # fmt: skip

@@ -42,7 +42,7 @@ def field_events(conn: Connection, fleet: Fleet) -> Fleet:
 
 
 def test_entrapments_per_thousand_units_and_rescue_times_by_maintainer(conn: Connection, field_events: Fleet) -> None:
-    months = field.entrapments_by_maintainer(conn, scope=ALL, since=MARCH, until=APRIL, page=PAGE).items
+    months = field.entrapments_by_maintainer(conn, tenant=ALL, since=MARCH, until=APRIL, page=PAGE).items
     got = {(m.maintainer_name, m.month.month): m for m in months}
     mx, my = got[("Mx", 3)], got[("My", 3)]
     assert (mx.units, mx.entrapments, mx.per_1000_units, mx.rescued_within_sla) == (1, 2, 2000.0, 1)
@@ -61,9 +61,9 @@ def test_overdue_units_are_those_in_service_without_recent_statutory_work(
         conn, tenant=ALL, unit_id="A1", kind="maintenance", occurred_at=MARCH + timedelta(days=25), data={}, actor="t"
     )
     ledger.append_record(conn, tenant=ALL, unit_id="A1", kind="inspection", occurred_at=MARCH, data={}, actor="t")
-    overdue = field.overdue_units(conn, scope=ALL, now=APRIL, page=PAGE).items
+    overdue = field.overdue_units(conn, tenant=ALL, now=APRIL, page=PAGE).items
     assert [(u.unit_id, u.maintenance_overdue, u.inspection_overdue) for u in overdue] == [("B1", True, True)]
-    later = field.overdue_units(conn, scope=ALL, now=APRIL + timedelta(days=30), page=PAGE).items
+    later = field.overdue_units(conn, tenant=ALL, now=APRIL + timedelta(days=30), page=PAGE).items
     assert [(u.unit_id, u.maintenance_overdue, u.inspection_overdue) for u in later] == [
         ("A1", True, False),
         ("B1", True, True),
@@ -71,7 +71,7 @@ def test_overdue_units_are_those_in_service_without_recent_statutory_work(
 
 
 def test_fault_pareto_ranks_codes_by_downtime(conn: Connection, field_events: Fleet) -> None:
-    costs = field.fault_pareto(conn, scope=ALL, since=MARCH, until=APRIL, page=PAGE).items
+    costs = field.fault_pareto(conn, tenant=ALL, since=MARCH, until=APRIL, page=PAGE).items
     assert [(c.code, c.faults, round(c.downtime_hours, 2)) for c in costs] == [
         ("door_close_fault", 2, 2.0),
         ("entrapment", 2, round(80 / 60, 2)),

@@ -34,7 +34,7 @@ def test_work_queue_is_most_urgent_first_and_only_active(conn: Connection) -> No
         tenant=scope,
         work_order_id=cancelled,
         changes=WorkOrderUpdate(status=WorkOrderStatus.CANCELLED),
-        expected_version=None,
+        expected_version=work_orders.get_work_order(conn, tenant=scope, work_order_id=cancelled).version,
     )
     queue = work_orders.work_queue(conn, tenant=scope, page=PageParams())
     assert [o.title for o in queue.items] == ["urgent", "sooner", "later", "door fault", "door fault"]
