@@ -11,14 +11,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.console import fleet, sign_in, units, work_orders
+from api.console import alarms, compliance, fleet, quality, sign_in, units, work_orders
 from api.console.pages import PREFIX, error_page, is_console
 from api.console.session import SessionStore
 from models.errors import DomainError
 
 __all__ = ["install_console"]
 
-VIEWS = (sign_in.router, fleet.router, units.router, work_orders.router)
+VIEWS = (
+    sign_in.router,
+    fleet.router,
+    units.router,
+    work_orders.router,
+    alarms.router,
+    quality.router,
+    compliance.router,
+)
 STATIC = Path(__file__).parent / "static"
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 

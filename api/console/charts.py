@@ -1,7 +1,8 @@
 """Telemetry charts drawn on the server as inline SVG: no chart library, nothing for the browser to fetch.
 
 A chart is a few lines over a time window: gaps where buckets are missing, the lowest and highest value on the
-axis, and markers (controller events) as vertical lines with their name on hover.
+axis, markers (controller events) as vertical lines and spans (alarms, from first seen to cleared) as shaded
+bands, each with its name on hover.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
-__all__ = ["Marker", "Series", "line_chart"]
+__all__ = ["Marker", "Series", "Span", "line_chart"]
 
 # The drawing's own coordinates; CSS scales it to the page (a phone gets the same chart, smaller).
 WIDTH, HEIGHT = 640, 220
@@ -23,6 +24,8 @@ COLOURS = ("#1f5fa8", "#b3471d", "#2d7d32", "#6a3d9a")
 FLAT = 1e-6
 # Markers beyond this many are summarised in the caption: a fault storm must not make the SVG huge.
 MAX_MARKERS = 200
+# An alarm active for an instant still gets a band this wide (drawing units), so it can be seen and hovered.
+MIN_SPAN_W = 3.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Marker:
 
     time: datetime
     label: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time to shade on the chart, e.g. an alarm from first seen to cleared; `kind` styles it."""
+
+    start: datetime
+    end: datetime
+    label: str
+    kind: str
 
 
 def _fmt(value: float) -> str:
@@ -73,6 +86,7 @@ def line_chart(
     since: datetime,
     until: datetime,
     markers: Sequence[Marker] = (),
+    spans: Sequence[Span] = (),
 ) -> Markup:
     """An accessible SVG line chart of `series` over [since, until); an empty-state figure when there is no data."""
     values = [v for s in series for v in s.values if v is not None]
@@ -99,6 +113,13 @@ def line_chart(
         Markup('<text class="tick" x="{}" y="{}">{}</text>').format(LEFT, HEIGHT - 6, _stamp(since)),
         tick.format(WIDTH - RIGHT, HEIGHT - 6, _stamp(until)),
     ]
+    for band in spans:
+        left, right = x_of(band.start), x_of(band.end)
+        parts.append(
+            Markup(
+                '<rect class="span {}" x="{:.1f}" y="{}" width="{:.1f}" height="{}"><title>{}</title></rect>'
+            ).format(band.kind, left, TOP, max(right - left, MIN_SPAN_W), plot_h, band.label)
+        )
     for marker in markers[:MAX_MARKERS]:
         x = x_of(marker.time)
         parts.append(
@@ -115,8 +136,8 @@ def line_chart(
             )
         legend.append(Markup('<span class="key"><span class="swatch s{}"></span>{}</span>').format(i, line.label))
     shown = len(markers) if len(markers) <= MAX_MARKERS else f"{MAX_MARKERS} of {len(markers)}"
-    caption = Markup('<strong>{}</strong> {} <span class="hint">· {} events marked</span>').format(
-        label, Markup(" ").join(legend), shown
+    caption = Markup('<strong>{}</strong> {} <span class="hint">· {} events marked, {} alarms shaded</span>').format(
+        label, Markup(" ").join(legend), shown, len(spans)
     )
     return Markup(
         '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-label="{aria}">{body}</svg>'

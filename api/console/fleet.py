@@ -1,4 +1,5 @@
-"""The fleet board: the caller's units, offline first, filtered by site, model, maintainer, presence or status.
+"""The fleet board: the caller's units, offline first, filtered by site, model, maintainer, presence or status,
+each with its active alarms by severity.
 
 The board polls itself (htmx, every REFRESH_S) and the server answers with the board fragment only.
 """
@@ -17,6 +18,7 @@ from api.console.pages import PREFIX, is_fragment_request, page
 from api.console.session import ConsoleUser, console_user
 from api.deps import Conn
 from models.errors import BadRequest
+from models.monitoring import overview
 from models.queries import MAX_OFFSET, PageParams
 from models.registry.fleet_board import BoardFilter, fleet_board
 from models.registry.units import UnitStatus
@@ -66,16 +68,22 @@ def board(
         status=UnitStatus(status) if status else None,
     )
     fragment = is_fragment_request(request)
+    tenant = user.principal.tenant
     result = fleet_board(
         conn,
-        tenant=user.principal.tenant,
+        tenant=tenant,
         page=PageParams(limit=PAGE_SIZE, offset=offset),
         board_filter=board_filter,
         facets=not fragment,  # the live refresh redraws the board, not the filter form
     )
+    show_alarms = user.may(Scope.ALARMS_READ)
+    page_ids = [unit.id for unit in result.units.items]
     context = {
         "user": user,
         "board": result,
+        "show_alarms": show_alarms,
+        "alarms": overview.active_alarms_by_unit(conn, tenant=tenant, unit_ids=page_ids) if show_alarms else {},
+        "alarm_totals": overview.active_alarm_totals(conn, tenant=tenant) if show_alarms else None,
         "filters": {
             "q": q,
             "site": site,

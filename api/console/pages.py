@@ -32,6 +32,15 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+# The main menu: (scope needed, path, label, section key); each role sees the entries its scopes open.
+NAV = (
+    (Scope.UNITS_READ, "fleet", "Fleet", "fleet"),
+    (Scope.WORK_ORDERS_READ, "work-orders", "Work orders", "work"),
+    (Scope.ALARMS_READ, "alarms", "Alarms", "alarms"),
+    (Scope.QUALITY_READ, "quality", "Quality", "quality"),
+    (Scope.REGULATION_READ, "compliance", "Compliance", "compliance"),
+)
+
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
 
 
@@ -64,6 +73,7 @@ _env.filters["brief"] = _brief
 _env.globals["Scope"] = Scope
 _env.globals["query"] = _query
 _env.globals["prefix"] = PREFIX
+_env.globals["nav"] = NAV
 
 
 def is_fragment_request(request: Request) -> bool:

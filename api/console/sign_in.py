@@ -27,8 +27,11 @@ from models.errors import Forbidden, Unauthorized
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 # Before there is a session, the sign-in form is protected by a double-submit token in its own cookie.
 SIGN_IN_COOKIE = "lb_console_sign_in"
-# What a console session needs at least: a device key (MQTT only) has nothing to show.
-CONSOLE_SCOPE = Scope.UNITS_READ
+# What a console session needs at least: every person's role reads the catalogue; a device key (MQTT only) does
+# not, and has nothing to show.
+CONSOLE_SCOPE = Scope.CATALOG_READ
+# Where each role starts (the fleet board for the others): its daily work.
+HOMES = {Role.CREW: "work-orders", Role.SUPPLIER: "quality", Role.REGULATOR: "compliance"}
 Home = Annotated[ConsoleUser, Depends(console_user(CONSOLE_SCOPE))]
 
 
@@ -83,5 +86,6 @@ def sign_out(request: Request, session: Annotated[ConsoleSession, Depends(form_s
 
 @router.get("/")
 def home(user: Home) -> Response:
-    """Where each role starts: a crew at its work orders, everyone else at the fleet board."""
-    return redirect(f"{PREFIX}/work-orders" if user.principal.role is Role.CREW else f"{PREFIX}/fleet")
+    """Where each role starts: a crew at its work orders, a supplier at quality, a regulator at compliance, everyone
+    else at the fleet board."""
+    return redirect(f"{PREFIX}/{HOMES.get(user.principal.role, 'fleet')}")

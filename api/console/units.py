@@ -1,5 +1,6 @@
-"""The unit page: identity and presence, telemetry charts over a chosen window with its controller events,
-the current build with each position's genealogy, the merged lifecycle timeline, and the unit's work orders."""
+"""The unit page: identity and presence, health with its reasons, telemetry charts over a chosen window with its
+controller events and alarms, the current build with each position's genealogy, the merged lifecycle timeline,
+and the unit's work orders."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.auth import Scope
-from api.console.charts import Marker, Series, line_chart
+from api.console.charts import Marker, Series, Span, line_chart
 from api.console.pages import PREFIX, is_fragment_request, page
 from api.console.session import ConsoleUser, console_user
 from api.deps import Conn
 from api.params import UnitIdPath
+from models.db import Connection
 from models.errors import BadRequest
 from models.lifecycle import timeline, traceability
 from models.lifecycle.timeline import TimelineSource
+from models.monitoring import alarms, overview
+from models.monitoring.alarms import Alarm
 from models.queries import MAX_LIMIT, MAX_OFFSET, PageParams
 from models.registry import units
 from models.telemetry import windows
@@ -48,6 +52,8 @@ CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 # Timeline entries per page; events per chart (markers past this are counted, not drawn).
 TIMELINE_PAGE = 50
 CHART_EVENTS = 500
+# Alarms drawn on the charts (and listed under them): the most recently seen in the window.
+CHART_ALARMS = 100
 # Build positions and work orders shown on the unit page: a unit has about ten positions and few open orders.
 SECTION_LIMIT = 100
 
@@ -63,7 +69,23 @@ def _until(text: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _charts(buckets: list[TelemetryBucket], markers: list[Marker], since: datetime, until: datetime) -> list[Markup]:
+def _window_alarms(conn: Connection, user: ConsoleUser, unit_id: str, since: datetime, until: datetime) -> list[Alarm]:
+    """The unit's alarms active at some time in [since, until), most recently seen first."""
+    seen = alarms.list_alarms(
+        conn, tenant=user.principal.tenant, page=PageParams(limit=CHART_ALARMS), unit_id=unit_id, since=since
+    ).items
+    return [alarm for alarm in seen if alarm.first_seen < until]
+
+
+def _span(alarm: Alarm, until: datetime) -> Span:
+    """An alarm as a band from first seen to cleared (to the window's end while it is active)."""
+    label = f"{alarm.severity} {alarm.alarm_type} ({alarm.state}, seen {alarm.count}x)"
+    return Span(alarm.first_seen, alarm.cleared_at or until, label, f"sev-{alarm.severity}")
+
+
+def _charts(
+    buckets: list[TelemetryBucket], markers: list[Marker], spans: list[Span], since: datetime, until: datetime
+) -> list[Markup]:
     times = [b.bucket for b in buckets]
     rows = [b.model_dump() for b in buckets]
     return [
@@ -74,6 +96,7 @@ def _charts(buckets: list[TelemetryBucket], markers: list[Marker], since: dateti
             since=since,
             until=until,
             markers=markers,
+            spans=spans,
         )
         for title, lines in CHARTS
     ]
@@ -109,7 +132,13 @@ def unit_page(
         "build": None,
         "timeline": None,
         "orders": None,
+        "health": None,
+        "alarms": None,
     }
+    # Health and alarms are monitoring: the roles that read alarms (not regulators, who read compliance).
+    if user.may(Scope.ALARMS_READ):
+        context["health"] = overview.current_health(conn, tenant=scope, unit_id=unit_id)
+        context["alarms"] = _window_alarms(conn, user, unit_id, start, end)
     if user.may(Scope.TELEMETRY_READ):
         whole = PageParams(limit=MAX_LIMIT)
         buckets = windows.telemetry_window(
@@ -124,7 +153,8 @@ def unit_page(
             until=end,
             sources=(TimelineSource.EVENT,),
         ).items
-        context["charts"] = _charts(buckets, [Marker(e.time, e.kind) for e in events], start, end)
+        spans = [_span(alarm, end) for alarm in context["alarms"] or ()]
+        context["charts"] = _charts(buckets, [Marker(e.time, e.kind) for e in events], spans, start, end)
     if user.may(Scope.LIFECYCLE_READ):
         context["timeline"] = timeline.unit_timeline(
             conn,

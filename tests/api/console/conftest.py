@@ -1,5 +1,5 @@
-"""The console under test: a fleet with a build, spare parts, telemetry and an event on A1, and helpers that
-sign in through the sign-in form and read a page's CSRF token."""
+"""The console under test: a fleet with a build, spare parts, telemetry, an event, alarms and health scores on
+A1 (and a critical alarm on B1), and helpers that sign in through the sign-in form and read a page's CSRF token."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from models.access.tenancy import TenantScope
 from models.db import Connection
+from models.monitoring.alarms import Severity, raise_alarm
+from models.monitoring.health import HealthRow, record_health
 from models.registry import components, units
 from tests.conftest import FLEET_T0, Fleet, seed_fleet
 
@@ -59,6 +61,20 @@ def seed_console(conn: Connection) -> Fleet:
         (now - timedelta(minutes=10), now),
     )
     conn.execute("UPDATE units SET online = true, last_seen = %s WHERE id = 'A1'", (now,))
+    for unit_id, alarm_type, severity, minutes_ago in (
+        ("A1", "door_close_fault", Severity.MAJOR, 10),
+        ("A1", "levelling_drift", Severity.WARNING, 20),
+        ("B1", "overspeed", Severity.CRITICAL, 5),
+    ):
+        raise_alarm(
+            conn, unit_id=unit_id, alarm_type=alarm_type, severity=severity, component_type=None, source="test",
+            reason=f"{alarm_type} seen", evidence={}, at=now - timedelta(minutes=minutes_ago),
+        )  # fmt: skip
+    health = [
+        HealthRow("unit", 62.0, [{"component": "door_operator", "score": 41}]),
+        HealthRow("door_operator", 41.0, [{"feature": "door_close_s_p90", "z": 3.2, "direction": "up"}]),
+    ]
+    record_health(conn, unit_id="A1", at=now - timedelta(hours=1), rows=health, model_id=None)
     return fleet
 
 
@@ -68,6 +84,14 @@ def console_fleet(conn: Connection) -> Fleet:
     fleet = seed_console(conn)
     conn.commit()
     return fleet
+
+
+def alarm_id(conn: Connection, unit_id: str, alarm_type: str) -> str:
+    """The id of the unit's alarm of that type (committed by the caller's fixture)."""
+    row = conn.execute("SELECT id FROM alarms WHERE unit_id = %s AND alarm_type = %s", (unit_id, alarm_type)).fetchone()
+    conn.commit()
+    assert row is not None
+    return str(row["id"])
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

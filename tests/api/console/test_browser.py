@@ -20,12 +20,14 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from api.app import create_app
+from brain.jobs import quality
 from models.access.tenancy import Role
 from models.db import Connection
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.api.console.conftest import SCREENSHOTS
 from tests.conftest import Fleet
+from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
 
 # The slow tier (a real browser): `scripts/check.sh --fast` leaves it out.
 pytestmark = pytest.mark.slow
@@ -184,3 +186,104 @@ def test_other_tenant_csrf_and_sign_out(sign_in: SignIn, console_fleet: Fleet, s
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     page.goto("/console/fleet")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+# The main menu each role gets, in order (api.console.pages.NAV filtered by the role's scopes).
+MENUS = {
+    Role.ADMIN: ["Fleet", "Work orders", "Alarms", "Quality", "Compliance"],
+    Role.MANUFACTURER: ["Fleet", "Alarms", "Quality"],
+    Role.MAINTAINER: ["Fleet", "Work orders", "Alarms"],
+    Role.CREW: ["Fleet", "Work orders", "Alarms"],
+    Role.SUPPLIER: ["Quality"],
+    Role.REGULATOR: ["Fleet", "Quality", "Compliance"],
+}
+# Tab presses allowed to reach a link: the header holds the skip link, the brand and a handful of menu entries.
+MAX_TABS = 15
+
+
+@pytest.fixture
+def brakes(conn: Connection, console_fleet: Fleet) -> QualityFleet:
+    """The brake fleet (suppliers, a regulator) on the console's, with the quality job run over it."""
+    seeded = seed_brakes(conn, console_fleet)
+    quality.run(conn, now=AS_OF, counters_since=COUNTERS_SINCE)
+    conn.commit()
+    return seeded
+
+
+def _key(role: Role, fleet: Fleet, brakes: QualityFleet) -> str:
+    return {Role.SUPPLIER: brakes.keys["BAD"], Role.REGULATOR: brakes.keys["regulator"]}.get(role) or fleet.keys[role]
+
+
+def _tab_to(page: Page, name: str) -> None:
+    """Move keyboard focus to the link named `name` with Tab alone, from the top of the page."""
+    page.locator("body").focus()
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == name:
+            return
+    raise AssertionError(f"{name} is not reachable by keyboard within {MAX_TABS} tabs")
+
+
+@pytest.mark.parametrize("role", list(MENUS))
+def test_each_role_reaches_its_pages_by_keyboard(
+    sign_in: SignIn, console_fleet: Fleet, brakes: QualityFleet, screenshots: Path, role: Role
+) -> None:
+    page = sign_in(_key(role, console_fleet, brakes), DESKTOP)
+    menu = page.get_by_role("navigation", name="Main").get_by_role("link")
+    expect(menu).to_have_text(MENUS[role])
+    for name in MENUS[role]:
+        _tab_to(page, name)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_attribute("aria-current", "page")
+        page.screenshot(path=screenshots / f"{role}-{name.lower().replace(' ', '-')}.png", full_page=True)
+
+
+def test_maintainer_acknowledges_and_comments_on_an_alarm(
+    sign_in: SignIn, conn: Connection, console_fleet: Fleet, screenshots: Path
+) -> None:
+    page = sign_in(console_fleet.keys[Role.MAINTAINER], DESKTOP)
+    _tab_to(page, "Alarms")
+    page.keyboard.press("Enter")
+    page.locator("#alarm-list").get_by_role("link", name="door close fault").click()
+    page.get_by_label("Note (optional)").fill("crew on the way")
+    page.get_by_role("button", name="Acknowledge alarm").click()
+    expect(page.locator("#alarm-state")).to_have_text("acknowledged")
+    page.get_by_label("Your comment").fill("door contact dirty, cleaning it")
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator("#alarm-history")).to_contain_text("door contact dirty, cleaning it")
+    expect(page.locator("#alarm-history")).to_contain_text("crew on the way")
+    page.screenshot(path=screenshots / "maintainer-alarm.png", full_page=True)
+    row = conn.execute("SELECT state, version FROM alarms WHERE alarm_type = 'door_close_fault'").fetchone()
+    conn.commit()
+    assert row is not None
+    assert (row["state"], row["version"]) == ("acknowledged", 3)
+
+
+def test_supplier_cannot_open_another_suppliers_batch(
+    sign_in: SignIn, console_fleet: Fleet, brakes: QualityFleet, screenshots: Path
+) -> None:
+    page = sign_in(brakes.keys["BAD"], DESKTOP)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Quality")
+    page.get_by_role("link", name="BAD", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Batch BAD")
+    expect(page.get_by_role("img", name=re.compile("Weibull"))).to_be_visible()
+    assert page.evaluate("document.querySelector('.plots img').naturalWidth") > 0  # the plot really loaded
+    page.screenshot(path=screenshots / "supplier-batch.png", full_page=True)
+    response = page.goto(f"/console/quality/batches/{brakes.batches['GOOD']}")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+
+
+def test_regulator_is_read_only(sign_in: SignIn, console_fleet: Fleet, brakes: QualityFleet, screenshots: Path) -> None:
+    page = sign_in(brakes.keys["regulator"], DESKTOP)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compliance")
+    expect(page.locator("#overdue-csv")).to_have_attribute("href", "/console/compliance/overdue.csv")
+    with page.expect_download() as download:
+        page.locator("#overdue-csv").click()
+    assert download.value.suggested_filename == "overdue-units.csv"
+    page.screenshot(path=screenshots / "regulator-compliance.png", full_page=True)
+    page.goto("/console/units/A1")
+    expect(page.locator("main form[method='post']")).to_have_count(0)
+    expect(page.locator("#health-heading")).to_have_count(0)
