@@ -268,7 +268,10 @@ def test_supplier_cannot_open_another_suppliers_batch(
     page.get_by_role("link", name="BAD", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Batch BAD")
     expect(page.get_by_role("img", name=re.compile("Weibull"))).to_be_visible()
-    assert page.evaluate("document.querySelector('.plots img').naturalWidth") > 0  # the plot really loaded
+    # The plot really loaded and decoded (matplotlib draws it on request: wait for it, not for a fixed time).
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.plots img'); return i.complete && i.naturalWidth > 0; }"
+    )
     page.screenshot(path=screenshots / "supplier-batch.png", full_page=True)
     response = page.goto(f"/console/quality/batches/{brakes.batches['GOOD']}")
     assert response is not None
