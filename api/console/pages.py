@@ -22,12 +22,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 # A timeline row stays one or two lines; the full detail is in the API's timeline export.
 BRIEF_CHARS = 300
 # Only our own files: no inline script or style, no other origin (the console works with no internet).
+# nosniff comes from the app's middleware, on every answer.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
