@@ -68,7 +68,7 @@ class _Alarm:
 _LOCK_ACTIVE = (
     "SELECT a.id, a.unit_id, a.alarm_type, a.component_type, a.severity, a.suppressed, a.count, a.first_seen,"
     " a.last_seen, a.version FROM alarms a"
-    " JOIN unnest(%(units)s::text[], %(types)s::text[], %(components)s::text[]) AS k(unit_id, alarm_type, component)"
+    " JOIN unnest(%(units)b::text[], %(types)b::text[], %(components)b::text[]) AS k(unit_id, alarm_type, component)"
     "   ON a.unit_id = k.unit_id AND a.alarm_type = k.alarm_type"
     "   AND coalesce(a.component_type, '') = coalesce(k.component, '')"
     " WHERE a.state <> 'cleared' ORDER BY a.id FOR UPDATE OF a"
@@ -80,10 +80,10 @@ _INSERT_NEW = (
     "   n.evidence, n.count, n.first_seen, n.last_seen, n.version,"
     "   CASE WHEN n.cleared_at IS NULL THEN 'open' ELSE 'cleared' END,"
     "   n.cleared_at, CASE WHEN n.cleared_at IS NOT NULL THEN 'brain' END"
-    " FROM unnest(%(id)s::uuid[], %(unit)s::text[], %(type)s::text[], %(component)s::text[], %(severity)s::text[],"
-    "   %(suppressed)s::boolean[], %(source)s::text[], %(reason)s::text[], %(evidence)s::jsonb[],"
-    "   %(count)s::integer[], %(first)s::timestamptz[], %(last)s::timestamptz[], %(version)s::integer[],"
-    "   %(cleared_at)s::timestamptz[]) AS n(id, unit_id, alarm_type, component_type, severity, suppressed, source,"
+    " FROM unnest(%(id)b::uuid[], %(unit)b::text[], %(type)b::text[], %(component)b::text[], %(severity)b::text[],"
+    "   %(suppressed)b::boolean[], %(source)b::text[], %(reason)b::text[], %(evidence)b::jsonb[],"
+    "   %(count)b::integer[], %(first)b::timestamptz[], %(last)b::timestamptz[], %(version)b::integer[],"
+    "   %(cleared_at)b::timestamptz[]) AS n(id, unit_id, alarm_type, component_type, severity, suppressed, source,"
     "   reason, evidence, count, first_seen, last_seen, version, cleared_at)"
     " ON CONFLICT DO NOTHING RETURNING id"
 )
@@ -93,12 +93,13 @@ _UPDATE_CHANGED = (
     " state = CASE WHEN v.v_cleared_at IS NULL THEN a.state ELSE 'cleared' END,"
     " cleared_at = coalesce(v.v_cleared_at, a.cleared_at),"
     " cleared_by = CASE WHEN v.v_cleared_at IS NULL THEN a.cleared_by ELSE 'brain' END"
-    " FROM unnest(%(id)s::uuid[], %(severity)s::text[], %(suppressed)s::boolean[], %(count)s::integer[],"
-    "   %(first)s::timestamptz[], %(last)s::timestamptz[], %(version)s::integer[], %(cleared_at)s::timestamptz[])"
+    " FROM unnest(%(id)b::uuid[], %(severity)b::text[], %(suppressed)b::boolean[], %(count)b::integer[],"
+    "   %(first)b::timestamptz[], %(last)b::timestamptz[], %(version)b::integer[], %(cleared_at)b::timestamptz[])"
     "   AS v(v_id, v_severity, v_suppressed, v_count, v_first, v_last, v_version, v_cleared_at)"
     " WHERE a.id = v.v_id"
 )
-_COPY_HISTORY = "COPY alarm_history (alarm_id, at, actor, action, reason, data) FROM STDIN"
+_COPY_HISTORY = "COPY alarm_history (alarm_id, at, actor, action, reason, data) FROM STDIN (FORMAT BINARY)"
+_HISTORY_TYPES = ("uuid", "timestamptz", "text", "text", "text", "jsonb")
 
 
 class AlarmBatch:
@@ -116,6 +117,7 @@ class AlarmBatch:
         rows = conn.execute(
             _LOCK_ACTIVE,
             {"units": [k[0] for k in wanted], "types": [k[1] for k in wanted], "components": [k[2] for k in wanted]},
+            binary=True,
         ).fetchall()
         return cls(
             _Alarm(id=r["id"], key=(r["unit_id"], r["alarm_type"], r["component_type"]),  # type: ignore[arg-type]
@@ -194,7 +196,7 @@ class AlarmBatch:
                 "count": [a.count for a in new], "first": [a.first_seen for a in new],
                 "last": [a.last_seen for a in new], "version": [a.version for a in new],
                 "cleared_at": [a.cleared_at for a in new],
-            }).fetchall()  # fmt: skip
+            }, binary=True).fetchall()  # fmt: skip
             if len(inserted) < len(new):
                 raise RaisedConcurrently("an alarm of this batch is being raised concurrently; try again")
         if old:
@@ -203,9 +205,10 @@ class AlarmBatch:
                 "suppressed": [a.suppressed for a in old], "count": [a.count for a in old],
                 "first": [a.first_seen for a in old], "last": [a.last_seen for a in old],
                 "version": [a.version for a in old], "cleared_at": [a.cleared_at for a in old],
-            })  # fmt: skip
+            }, binary=True)  # fmt: skip
         if self._history:
             with conn.cursor() as cur, cur.copy(_COPY_HISTORY) as copy:
+                copy.set_types(_HISTORY_TYPES)
                 for row in self._history:
                     copy.write_row(row)
         self._changed.clear()

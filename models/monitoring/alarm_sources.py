@@ -80,6 +80,7 @@ def pending_events(conn: Connection, *, cursor: str) -> list[RuleEvent]:
         "   WHERE r.unit_id = e.unit_id AND r.time = e.time AND r.code = e.code)"
         " ORDER BY e.received_at, e.unit_id, e.time LIMIT %(limit)s",
         {"since": since, "overlap": RULE_OVERLAP, "limit": MAX_EVENTS_PER_PASS},
+        binary=True,
     ).fetchall()
     return [RuleEvent(**row) for row in rows]  # type: ignore[arg-type]
 
@@ -88,9 +89,10 @@ def mark_applied(conn: Connection, events: Sequence[RuleEvent]) -> None:
     """Record events as applied, in one statement (inside the batch's savepoint, so a failed unit is retried)."""
     conn.execute(
         "INSERT INTO alarm_rule_events (unit_id, time, code, received_at)"
-        " SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[]) ON CONFLICT DO NOTHING",
+        " SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::timestamptz[]) ON CONFLICT DO NOTHING",
         ([e.unit_id for e in events], [e.time for e in events], [e.code for e in events],
          [e.received_at for e in events]),
+        binary=True,
     )  # fmt: skip
 
 
@@ -115,8 +117,9 @@ def first_events_after(conn: Connection, *, probes: Iterable[tuple[str, str, dat
     rows = conn.execute(
         "SELECT p.unit_id, p.code, p.after, (SELECT min(e.time) FROM events e WHERE e.unit_id = p.unit_id"
         "   AND e.code = p.code AND e.time > p.after) AS first"
-        " FROM unnest(%(units)s::text[], %(codes)s::text[], %(afters)s::timestamptz[]) AS p(unit_id, code, after)",
+        " FROM unnest(%(units)b::text[], %(codes)b::text[], %(afters)b::timestamptz[]) AS p(unit_id, code, after)",
         {"units": [p[0] for p in wanted], "codes": [p[1] for p in wanted], "afters": [p[2] for p in wanted]},
+        binary=True,
     ).fetchall()
     return {(r["unit_id"], r["code"], r["after"]): r["first"] for r in rows if r["first"] is not None}  # type: ignore[misc]
 
@@ -130,12 +133,13 @@ def service_states(conn: Connection, *, probes: Iterable[tuple[str, datetime]]) 
     wanted = sorted(set(probes))
     rows = conn.execute(
         "SELECT p.unit_id, p.at, m.code, m.time, w.id AS work_order"
-        " FROM unnest(%(units)s::text[], %(ats)s::timestamptz[]) AS p(unit_id, at)"
+        " FROM unnest(%(units)b::text[], %(ats)b::timestamptz[]) AS p(unit_id, at)"
         " LEFT JOIN LATERAL (SELECT e.code, e.time FROM events e WHERE e.unit_id = p.unit_id"
         "   AND e.code = ANY(%(codes)s) AND e.time <= p.at ORDER BY e.time DESC LIMIT 1) AS m ON true"
         " LEFT JOIN LATERAL (SELECT w.id FROM work_orders w WHERE w.unit_id = p.unit_id AND w.status = 'in_progress'"
         "   ORDER BY w.created_at LIMIT 1) AS w ON true",
         {"units": [p[0] for p in wanted], "ats": [p[1] for p in wanted], "codes": list(SERVICE_CODES)},
+        binary=True,
     ).fetchall()
     states: dict[tuple[str, datetime], str] = {}
     for row in rows:
