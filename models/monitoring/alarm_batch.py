@@ -184,9 +184,20 @@ class AlarmBatch:
         return 1
 
     def write(self, conn: Connection) -> None:
-        """Insert the new alarms, update the changed ones and append the history: one statement each."""
+        """Update the changed alarms, insert the new ones and append the history: one statement each.
+
+        Updates go first: an alarm cleared in this batch must leave the active index before its successor
+        (raised later in the batch) enters it.
+        """
         new = [a for a in self._changed.values() if a.new]
         old = [a for a in self._changed.values() if not a.new]
+        if old:
+            conn.execute(_UPDATE_CHANGED, {
+                "id": [a.id for a in old], "severity": [str(a.severity) for a in old],
+                "suppressed": [a.suppressed for a in old], "count": [a.count for a in old],
+                "first": [a.first_seen for a in old], "last": [a.last_seen for a in old],
+                "version": [a.version for a in old], "cleared_at": [a.cleared_at for a in old],
+            }, binary=True)  # fmt: skip
         if new:
             inserted = conn.execute(_INSERT_NEW, {
                 "id": [a.id for a in new], "unit": [a.key[0] for a in new], "type": [a.key[1] for a in new],
@@ -199,13 +210,6 @@ class AlarmBatch:
             }, binary=True).fetchall()  # fmt: skip
             if len(inserted) < len(new):
                 raise RaisedConcurrently("an alarm of this batch is being raised concurrently; try again")
-        if old:
-            conn.execute(_UPDATE_CHANGED, {
-                "id": [a.id for a in old], "severity": [str(a.severity) for a in old],
-                "suppressed": [a.suppressed for a in old], "count": [a.count for a in old],
-                "first": [a.first_seen for a in old], "last": [a.last_seen for a in old],
-                "version": [a.version for a in old], "cleared_at": [a.cleared_at for a in old],
-            }, binary=True)  # fmt: skip
         if self._history:
             with conn.cursor() as cur, cur.copy(_COPY_HISTORY) as copy:
                 copy.set_types(_HISTORY_TYPES)

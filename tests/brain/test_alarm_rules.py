@@ -216,3 +216,13 @@ def test_one_event_at_a_time_and_a_whole_batch_leave_the_same_alarms(conn: Conne
     batched = _alarms(conn), conn.execute("SELECT action, reason FROM alarm_history ORDER BY id").fetchall()
     assert batched == one_by_one
     assert [a["state"] for a in batched[0]] == ["cleared", "cleared", "cleared", "open", "open"]
+
+
+def test_an_alarm_ended_and_raised_again_in_one_pass_opens_its_successor(conn: Connection, unit: str) -> None:
+    _event(conn, "door_close_fault", at=T0)
+    _rules(conn)
+    _event(conn, "back_to_normal", at=T0 + timedelta(minutes=1))
+    _event(conn, "door_close_fault", at=T0 + timedelta(minutes=2))
+    _rules(conn)
+    assert [(a["state"], a["count"]) for a in _alarms(conn)] == [("cleared", 1), ("open", 1)]
+    assert alarm_sources.pending_events(conn, cursor=alarm_jobs.CURSOR) == []
