@@ -85,6 +85,8 @@ MIN_TREND_DAYS = 14
 # A day-to-day change this many spreads (of the unit's own day-to-day changes) past the typical one is a step -
 # a recalibration, a firmware offset, a sensor swap - and is taken out before the trend is fitted: wear creeps.
 STEP_SPREADS = 4.0
+# Cap of the residuals' lag-1 autocorrelation in the trend test (above it the effective sample is ~2 days).
+MAX_AUTOCORRELATION = 0.9
 # A day with fewer samples (an outage, a data gap) is too thin to judge or to learn from.
 MIN_DAY_SAMPLES = 24
 # A family needs this many units for a family spread; smaller families use the fleet's.
@@ -184,8 +186,9 @@ def drift_statistics(series: FloatMatrix, floor: FloatMatrix) -> tuple[FloatMatr
     """Per unit (column) of daily values (days x units): fitted level at the window's start and end, and the
     standard error of the drift between them; NaN where fewer than MIN_TREND_DAYS days are usable.
 
-    The noise is the unit's own, estimated from its day-to-day differences (robustly: a step is one outlying
-    difference, a slow drift shifts them all a little); steps are removed, then a straight line is fitted.
+    The noise is the unit's own: from its day-to-day differences (robustly: a step is one outlying difference,
+    a slow drift shifts them all a little) and from what the fitted line leaves, corrected for day-to-day
+    persistence. Steps are removed before a straight line is fitted.
     `floor` is the lowest day-to-day level spread believed (the family's), so a quiet unit is not over-trusted.
     """
     units = series.shape[1]
@@ -203,10 +206,15 @@ def drift_statistics(series: FloatMatrix, floor: FloatMatrix) -> tuple[FloatMatr
         centred = days - days.mean()
         leverage = float(np.sum(centred**2))
         slope = float(np.sum(centred * (level - level.mean())) / leverage)
+        residuals = level - level.mean() - slope * centred
+        # Wander that persists from day to day (load mix, season) is not wear: the lag-1 autocorrelation of
+        # what the line leaves shrinks the effective number of days (Santer et al. 2008's trend test).
+        rho = float(np.clip(np.corrcoef(residuals[:-1], residuals[1:])[0, 1], 0.0, MAX_AUTOCORRELATION))
+        noise = max(spread / np.sqrt(2.0), MAD_TO_SIGMA * float(np.median(np.abs(residuals))))
         span = float(days[-1] - days[0])
         start[u] = float(series[days[0], u]) + level.mean() + slope * float(days[0] - days.mean())
         end[u] = start[u] + slope * span
-        error[u] = spread / np.sqrt(2.0) / np.sqrt(leverage) * span
+        error[u] = noise / np.sqrt(leverage) * np.sqrt((1 + rho) / (1 - rho)) * span
     return start, end, error
 
 
