@@ -7,8 +7,11 @@ each event's commit: the baseline, ingest alone), and the brain and the API as t
 each on a (unit, code) pair with no alarm yet. A poller reads `GET /alarms?since=...` every POLL_S and
 notes when each alarm first appears. Then a backlog of --backlog events committed at once is drained by
 the rules alone (events/s: how fast the alarms catch up when many gateways reconnect together).
+With --backlog-only, only that drain runs (PostgreSQL alone), next to a baseline in the same run: the same
+rules applied one event at a time (--baseline-events of them, on a second database).
 
     .venv/bin/python bench/alarm_latency.py --units 200 --events 300 --event-rate 5
+    .venv/bin/python bench/alarm_latency.py --backlog-only --units 2000 --backlog 20000
 
 Prints a table, then one JSON line with every figure.
 """
@@ -38,7 +41,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from brain.jobs.alarms import CURSOR, run_event_rules
+from brain.jobs.alarms import BATCH_UNITS, CURSOR, apply_events, run_event_rules
 from brain.scheduler import jobs_for
 from ingest.batch import BatchResult
 from ingest.consumer import Delivery
@@ -49,7 +52,7 @@ from models.access.tenancy import Role
 from models.db import connect
 from models.migrate import migrate
 from models.monitoring.alarm_policies import POLICIES
-from models.monitoring.alarm_sources import pending_events
+from models.monitoring.alarm_sources import MAX_EVENTS_PER_PASS, advance_cursor, mark_applied, pending_events
 from models.registry import organizations
 from models.telemetry.contract import MessageKind, TelemetryBatch, TelemetrySample, topic_for
 from runtime.settings import Settings
@@ -136,20 +139,80 @@ def _wait_serving(api: str, key: str, timeout: float, *, logs: Path) -> None:
     raise RuntimeError(f"{api} does not answer; its log ends:\n{logs.read_text()[-2000:]}")
 
 
-def drain_backlog(dsn: str, units: list[str], events: int) -> float:
-    """Events/s the rules apply when a backlog arrives at once (a fleet's gateways reconnecting)."""
+def _commit_backlog(conn: psycopg.Connection[Any], units: list[str], events: int) -> None:
+    """`events` events over the units, committed at once (a fleet's gateways reconnecting after a power cut)."""
     now = datetime.now(UTC)
-    rows = [(units[n % len(units)], now - timedelta(milliseconds=n), CODES[n % len(CODES)]) for n in range(events)]
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO events (unit_id, time, received_at, code, category)"
+                    " SELECT u, %s - n * interval '1 ms', clock_timestamp(), c, 'fault'"
+                    " FROM unnest(%s::text[], %s::text[], %s::int[]) AS b(u, c, n)",
+                    (now, [units[n % len(units)] for n in range(events)],
+                     [CODES[n % len(CODES)] for n in range(events)], list(range(events))))  # fmt: skip
+    conn.commit()
+
+
+def drain_backlog(dsn: str, units: list[str], events: int) -> float:
+    """Events/s the rules apply when a backlog arrives at once: set-based, a batch of units at a time."""
     with connect(dsn) as conn:
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO events (unit_id, time, received_at, code, category)"
-                            " VALUES (%s, %s, clock_timestamp(), %s, 'fault')", rows)  # fmt: skip
-        conn.commit()
+        _commit_backlog(conn, units, events)
         started = time.perf_counter()
         while pending_events(conn, cursor=CURSOR):
             run_event_rules(conn, now=datetime.now(UTC))
             conn.commit()
         return events / (time.perf_counter() - started)
+
+
+def drain_one_at_a_time(dsn: str, units: list[str], events: int) -> float:
+    """The baseline: the same rules applied one event at a time (a savepoint and its statements per event)."""
+    with connect(dsn) as conn:
+        _commit_backlog(conn, units, events)
+        started = time.perf_counter()
+        while pending := pending_events(conn, cursor=CURSOR):
+            for event in sorted(pending, key=lambda e: (e.unit_id, e.time, e.code)):
+                with conn.transaction():
+                    mark_applied(conn, [event])
+                    apply_events(conn, [event])
+            advance_cursor(conn, cursor=CURSOR, to=max(e.received_at for e in pending))
+            conn.commit()
+        return events / (time.perf_counter() - started)
+
+
+def _alarm_counts(dsn: str) -> tuple[int, int]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*), coalesce(sum(count), 0) FROM alarms").fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def backlog_only(args: argparse.Namespace) -> int:
+    """Only the drain: the set-based rules against one event at a time, each on its own fresh database."""
+    workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
+    workdir.chmod(0o755)
+    postgres = LocalPostgres(workdir / "pg")
+    try:
+        postgres.start()
+        fast, slow = postgres.create_database("batched"), postgres.create_database("single")
+        units = _setup(fast, args.units)[0]
+        _setup(slow, args.units)
+        print(f"backlog: {args.backlog} events over {args.units} units committed at once ...", flush=True)
+        batched = drain_backlog(fast, units, args.backlog)
+        batched_alarms = _alarm_counts(fast)
+        print(f"baseline: {args.baseline_events} events one at a time ...", flush=True)
+        single = drain_one_at_a_time(slow, units, args.baseline_events)
+    finally:
+        postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    figures = {"units": args.units, "backlog_events": args.backlog, "batch_units": BATCH_UNITS,
+               "events_per_pass": MAX_EVENTS_PER_PASS, "backlog_events_per_s": round(batched),
+               "backlog_drain_s": round(args.backlog / batched, 1), "alarms_stored": batched_alarms[0],
+               "occurrences_counted": batched_alarms[1], "baseline_events": args.baseline_events,
+               "baseline_one_at_a_time_events_per_s": round(single), "speedup": round(batched / single, 1)}  # fmt: skip
+    print(f"\n{'figure':<40}{'value':>12}")
+    print("-" * 52)
+    for name, value in figures.items():
+        print(f"{name:<40}{value!s:>12}")
+    print(json.dumps(figures))
+    # Every event counted once: each occurrence is a repeat on an alarm or an alarm of its own.
+    return 0 if batched_alarms[1] == args.backlog and batched > single else 1
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -175,7 +238,20 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300, help="events to time (default 300)")
     parser.add_argument("--event-rate", type=float, default=5.0, help="events per second (default 5)")
     parser.add_argument("--backlog", type=int, default=5000, help="events for the drain phase (default 5000)")
+    parser.add_argument(
+        "--backlog-only",
+        action="store_true",
+        help="only the drain (PostgreSQL alone): batched rules vs one event at a time",
+    )
+    parser.add_argument(
+        "--baseline-events",
+        type=int,
+        default=2000,
+        help="events the one-at-a-time baseline drains in --backlog-only (default 2000)",
+    )
     args = parser.parse_args()
+    if args.backlog_only:
+        return backlog_only(args)
     if args.events > args.units * len(CODES):
         parser.error(f"at most {args.units * len(CODES)} events: one per (unit, code)")
 

@@ -46,6 +46,8 @@ from stack.postgres import LocalPostgres
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAY = timedelta(days=1)
+# Days before anything is judged: the detector needs MIN_HISTORY_DAYS and the threshold baseline its limits.
+WARMUP_DAYS = 14
 _DOOR = ("closed", "opening", "open", "closing", "blocked")
 
 
@@ -114,6 +116,7 @@ def simulate_and_detect(dsn: str, args: argparse.Namespace, labels_path: Path) -
             timings["detect_s"] += time.perf_counter() - began
             print(f"  day {day + 1}/{args.days}: {len(rows)} rows, {timings}", flush=True)
         labels.degradations(sim, until=sim.start_s + sim.step_index * sim.dt)
+        labels.confounders(sim, until=sim.start_s + sim.step_index * sim.dt)
         labels.close()
         load_labels_file(conn, run_id="bench", path=labels_path)
         conn.commit()
@@ -179,11 +182,14 @@ def main() -> None:
             args.keep.mkdir(parents=True, exist_ok=True)
             daily.write_parquet(args.keep / "daily_features.parquet")
             shutil.copy(workdir / "labels.jsonl", args.keep / "labels.jsonl")
-        baseline = threshold_alarms(daily, warmup_until=START + timedelta(days=14))
-        truth = [label for label in read_labels(workdir / "labels.jsonl") if label.kind == "degradation"]
-        unit_days = args.units * (args.days - 14)
-        ours = score(findings, truth, warmup_until=START + timedelta(days=14), run_end=end, unit_days=unit_days)
-        theirs = score(baseline, truth, warmup_until=START + timedelta(days=14), run_end=end, unit_days=unit_days)
+        baseline = threshold_alarms(daily, warmup_until=START + timedelta(days=WARMUP_DAYS))
+        every = read_labels(workdir / "labels.jsonl")
+        truth = [label for label in every if label.kind == "degradation"]
+        confounders = [label for label in every if label.kind == "confounder"]
+        unit_days = args.units * (args.days - WARMUP_DAYS)
+        judged = {"warmup_until": START + timedelta(days=WARMUP_DAYS), "run_end": end, "unit_days": unit_days,
+                  "confounders": confounders}  # fmt: skip
+        ours, theirs = score(findings, truth, **judged), score(baseline, truth, **judged)
         reads = read_paths(dsn, unit_ids, end - DAY)
         scanned = scan(dsn, end + timedelta(minutes=5))
     finally:
@@ -191,7 +197,8 @@ def main() -> None:
             postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n{args.units} units x {args.days} days, sample period {args.sample_period:g} s, seed {args.seed}; "
-          f"judged after a 14-day warm-up ({unit_days} unit-days)")  # fmt: skip
+          f"judged after a {WARMUP_DAYS}-day warm-up ({unit_days} unit-days, "
+          f"{len(confounders)} confounder episodes)")  # fmt: skip
     print(f"{'class':<20} {'episodes':>8} | {'recall':>6} {'precision':>9} {'lead d':>7} | "
           f"{'base recall':>11} {'base prec':>9} {'base lead':>9}")  # fmt: skip
     for cls in sorted(set(ours["classes"]) | set(theirs["classes"])):
@@ -201,6 +208,10 @@ def main() -> None:
               f"{b.get('median_lead_days', '-')!s:>9}")  # fmt: skip
     print(f"false alarms per 1,000 unit-days: detector {ours['false_per_1000_unit_days']}, "
           f"threshold baseline {theirs['false_per_1000_unit_days']}")  # fmt: skip
+    for cause in sorted(set(ours["false_per_1000_unit_days_by_confounder"])
+                        | set(theirs["false_per_1000_unit_days_by_confounder"])):  # fmt: skip
+        print(f"  during {cause:<18} detector {ours['false_per_1000_unit_days_by_confounder'].get(cause, 0.0):>6} "
+              f"  baseline {theirs['false_per_1000_unit_days_by_confounder'].get(cause, 0.0):>6}")  # fmt: skip
     print(f"pipeline: {run}")
     print(f"read one day of raw telemetry ({reads['read_rows']} rows): COPY->polars {reads['copy_rows_per_s']} rows/s, "
           f"row fetch {reads['fetch_rows_per_s']} rows/s")  # fmt: skip

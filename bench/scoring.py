@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from brain.detection.baselines import FLEET_FEATURES
+from brain.detection.baselines import FLEET_FEATURES, TREND_DAYS
 from models.telemetry.simulation_labels import Label
 
 __all__ = ["Alarm", "score", "threshold_alarms"]
@@ -38,10 +38,21 @@ def _episode_end(label: Label, run_end: datetime) -> datetime:
     return label.repaired_at or label.failure_at or run_end
 
 
+def _confounder_of(alarm: Alarm, confounders: list[Label]) -> str:
+    """The confounder a false alarm may be blamed on: the latest to start among the unit's episodes that were
+    under way within the detector's history window before the alarm ("none" if there was none)."""
+    since = alarm.opened_at - timedelta(days=TREND_DAYS)
+    overlapping = [c for c in confounders if c.unit_id == alarm.unit_id and c.onset_at <= alarm.opened_at
+                   and (c.ends_at or alarm.opened_at) >= since]  # fmt: skip
+    return max(overlapping, key=lambda c: c.onset_at).cause if overlapping else "none"
+
+
 def score(
-    alarms: list[Alarm], truth: list[Label], *, warmup_until: datetime, run_end: datetime, unit_days: int
-) -> dict[str, Any]:
-    """Per class recall, precision and median lead (days), and false alarms per 1,000 unit-days."""
+    alarms: list[Alarm], truth: list[Label], *, warmup_until: datetime, run_end: datetime, unit_days: int,
+    confounders: list[Label] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Per class recall, precision and median lead (days), and false alarms per 1,000 unit-days (in all, and
+    split by the confounder under way on the unit when each was raised)."""
     episodes: dict[tuple[str, str], list[Label]] = defaultdict(list)
     cause_of: dict[str, str] = {}
     for label in truth:
@@ -51,6 +62,7 @@ def score(
     true_alarms: dict[str, int] = defaultdict(int)
     all_alarms: dict[str, int] = defaultdict(int)
     false = 0
+    blamed: dict[str, int] = defaultdict(int)
     for alarm in alarms:
         cls = cause_of.get(alarm.component_type, alarm.component_type)
         all_alarms[cls] += 1
@@ -60,6 +72,7 @@ def score(
             true_alarms[cls] += 1
         else:
             false += 1
+            blamed[_confounder_of(alarm, confounders or [])] += 1
     classes: dict[str, dict[str, Any]] = {}
     for label in truth:
         if label.failure_at is None or not warmup_until <= label.failure_at <= run_end or not label.component_type:
@@ -79,7 +92,9 @@ def score(
         entry["precision"] = round(true_alarms.get(cls, 0) / all_alarms[cls], 3) if all_alarms.get(cls) else None
         entry["median_lead_days"] = round(statistics.median(leads), 1) if leads else None
     per_1000 = round(1000 * false / unit_days, 2) if unit_days else None
-    return {"classes": classes, "false_alarms": false, "false_per_1000_unit_days": per_1000}
+    by_confounder = {cause: round(1000 * n / unit_days, 2) for cause, n in sorted(blamed.items())} if unit_days else {}
+    return {"classes": classes, "false_alarms": false, "false_per_1000_unit_days": per_1000,
+            "false_per_1000_unit_days_by_confounder": by_confounder}  # fmt: skip
 
 
 def threshold_alarms(daily: pl.DataFrame, *, warmup_until: datetime) -> list[Alarm]:

@@ -19,6 +19,7 @@ import polars as pl
 
 from brain.detection.detector import (
     DEFAULT_RELATIVE_FLOOR,
+    MAD_TO_SIGMA,
     FloatMatrix,
     directed_deviation,
     nan_quiet,
@@ -34,6 +35,7 @@ __all__ = [
     "FeatureSpec",
     "assess_unit",
     "assess_units",
+    "drift_statistics",
     "train_family",
 ]
 
@@ -45,13 +47,17 @@ class FeatureSpec:
     name: str
     component: str | None  # None: counts toward the unit's health only
     direction: int  # +1 higher is worse, -1 lower is worse, 0 either way
+    # Judged by its drift over the whole history window (trend test) instead of recent days against baseline:
+    # for wear that drifts too slowly to stand out of a baseline that already holds some of it.
+    trend: bool = False
 
 
 FLEET_FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec("door_open_s", "door_rollers", 1),
     FeatureSpec("door_close_s", "door_rollers", 1),
     FeatureSpec("reopen_rate", "door_rollers", 1),
-    FeatureSpec("levelling_mean_mm", "ropes", -1),  # stretched ropes let the car sink below the sill
+    # Stretched ropes let the car sink below the sill, a few hundredths of a mm a day: a trend, not a level.
+    FeatureSpec("levelling_mean_mm", "ropes", -1, trend=True),
     FeatureSpec("stop_distance_p50_mm", "brake", 1),
     FeatureSpec("vibration_hf_p50", "bearing", 1),
     FeatureSpec("vibration_z_p95", "bearing", 1),
@@ -64,6 +70,7 @@ FLEET_FEATURES: tuple[FeatureSpec, ...] = (
 )
 FEATURE_NAMES = tuple(spec.name for spec in FLEET_FEATURES)
 _DIRECTIONS = tuple(spec.direction for spec in FLEET_FEATURES)
+_TRENDS = tuple(i for i, spec in enumerate(FLEET_FEATURES) if spec.trend)
 
 # Days of feature history a unit needs before it is judged: one week covers the weekly traffic pattern.
 MIN_HISTORY_DAYS = 7
@@ -72,6 +79,14 @@ BASELINE_DAYS = 21
 GUARD_DAYS = 7
 # Recent behaviour: the median of this many last complete days (one odd day does not decide).
 RECENT_DAYS = 3
+# The trend test reads the whole history window and needs this many usable days in it.
+TREND_DAYS = BASELINE_DAYS + GUARD_DAYS + RECENT_DAYS
+MIN_TREND_DAYS = 14
+# A day-to-day change this many spreads (of the unit's own day-to-day changes) past the typical one is a step -
+# a recalibration, a firmware offset, a sensor swap - and is taken out before the trend is fitted: wear creeps.
+STEP_SPREADS = 4.0
+# Cap of the residuals' lag-1 autocorrelation in the trend test (above it the effective sample is ~2 days).
+MAX_AUTOCORRELATION = 0.9
 # A day with fewer samples (an outage, a data gap) is too thin to judge or to learn from.
 MIN_DAY_SAMPLES = 24
 # A family needs this many units for a family spread; smaller families use the fleet's.
@@ -167,10 +182,59 @@ def _floor(model: FamilyModel | None) -> tuple[float, ...] | None:
     return model.scale_floor if model is not None else None
 
 
+def drift_statistics(series: FloatMatrix, floor: FloatMatrix) -> tuple[FloatMatrix, FloatMatrix, FloatMatrix]:
+    """Per unit (column) of daily values (days x units): fitted level at the window's start and end, and the
+    standard error of the drift between them; NaN where fewer than MIN_TREND_DAYS days are usable.
+
+    The noise is the unit's own: from its day-to-day differences (robustly: a step is one outlying difference,
+    a slow drift shifts them all a little) and from what the fitted line leaves, corrected for day-to-day
+    persistence. Steps are removed before a straight line is fitted.
+    `floor` is the lowest day-to-day level spread believed (the family's), so a quiet unit is not over-trusted.
+    """
+    units = series.shape[1]
+    start, end, error = np.full(units, np.nan), np.full(units, np.nan), np.full(units, np.nan)
+    for u in range(units):
+        days = np.flatnonzero(np.isfinite(series[:, u]))
+        if days.size < MIN_TREND_DAYS:
+            continue
+        steps = np.diff(series[days, u])
+        typical = float(np.median(steps))
+        spread = max(MAD_TO_SIGMA * float(np.median(np.abs(steps - typical))), float(floor[u]) * np.sqrt(2.0))
+        if not spread > 0:
+            continue
+        level = np.concatenate([[0.0], np.cumsum(np.where(np.abs(steps - typical) > STEP_SPREADS * spread, 0, steps))])
+        centred = days - days.mean()
+        leverage = float(np.sum(centred**2))
+        slope = float(np.sum(centred * (level - level.mean())) / leverage)
+        residuals = level - level.mean() - slope * centred
+        # Wander that persists from day to day (load mix, season) is not wear: the lag-1 autocorrelation of
+        # what the line leaves shrinks the effective number of days (Santer et al. 2008's trend test).
+        rho = float(np.clip(np.corrcoef(residuals[:-1], residuals[1:])[0, 1], 0.0, MAX_AUTOCORRELATION))
+        noise = max(spread / np.sqrt(2.0), MAD_TO_SIGMA * float(np.median(np.abs(residuals))))
+        span = float(days[-1] - days[0])
+        start[u] = float(series[days[0], u]) + level.mean() + slope * float(days[0] - days.mean())
+        end[u] = start[u] + slope * span
+        error[u] = noise / np.sqrt(leverage) * np.sqrt((1 + rho) / (1 - rho)) * span
+    return start, end, error
+
+
+def _trend_columns(
+    days: pl.DataFrame, unit_ids: Sequence[str], at: datetime, floors: FloatMatrix, judged: tuple[FloatMatrix, ...]
+) -> None:
+    """Replace the trend features' recent value, baseline, spread and deviation with their drift statistics."""
+    recent, center, scale, deviations = judged
+    window = _tensor(days, unit_ids, at - timedelta(days=TREND_DAYS), TREND_DAYS)
+    for i in _TRENDS:
+        start, end, error = drift_statistics(window[:, :, i], floors[:, i])
+        recent[:, i], center[:, i], scale[:, i] = end, start, error
+        deviations[:, i] = directed_deviation(end, start, error, (_DIRECTIONS[i],))
+
+
 def assess_units(
     unit_ids: Sequence[str], days: pl.DataFrame, *, at: datetime, models: Mapping[str, FamilyModel | None]
 ) -> dict[str, Assessment]:
-    """Judge each unit's last complete days against its own baseline (spreads floored by its family model)."""
+    """Judge each unit's last complete days against its own baseline (spreads floored by its family model);
+    trend features by their drift over the whole window instead."""
     tensor, day_counts = _baseline(days, unit_ids, at)
     no_floor = (0.0,) * len(FEATURE_NAMES)
     floors = np.array([_floor(models.get(unit)) or no_floor for unit in unit_ids]).reshape(-1, len(FEATURE_NAMES))
@@ -178,6 +242,7 @@ def assess_units(
     recent_tensor = _tensor(days, unit_ids, at - timedelta(days=RECENT_DAYS), RECENT_DAYS)
     recent = nan_quiet(np.nanmedian, recent_tensor, axis=0)
     deviations = directed_deviation(recent, center, scale, _DIRECTIONS)
+    _trend_columns(days, unit_ids, at, floors, (recent, center, scale, deviations))
     judged = (counts >= MIN_HISTORY_DAYS) & (scale > 0) & np.isfinite(deviations)
     found = {}
     for u, unit_id in enumerate(unit_ids):

@@ -7,7 +7,7 @@ overlap re-reads recent rows; `alarm_rule_events` records the ones applied, so n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,16 +15,18 @@ from typing import Any
 from psycopg.rows import scalar_row
 
 from models.db import Connection
+from models.monitoring.alarm_policies import SERVICE_CODES
 
 __all__ = [
     "RULE_OVERLAP",
     "PresenceChange",
     "RuleEvent",
     "advance_cursor",
-    "first_event_after",
+    "first_events_after",
     "mark_applied",
     "offline_alarm_changes",
     "pending_events",
+    "service_states",
 ]
 
 # Longer than any ingest batch takes from stamping to commit (0.2 s batches; minutes only if the database
@@ -32,10 +34,10 @@ __all__ = [
 RULE_OVERLAP = timedelta(minutes=5)
 # Applied-event rows are kept this long past the overlap, then pruned (they only guard the re-read window).
 LEDGER_KEEP = 2 * RULE_OVERLAP
-# Bounds one pass to about a second (the rules apply ~100-200 events/s on the loaded 2-core machine,
-# bench/alarm_latency.py), so a pass seldom overruns the job's interval; a backlog (gateways reconnecting,
-# a fleet replaying days) is worked off over several passes at the same rate.
-MAX_EVENTS_PER_PASS = 200
+# Bounds one pass to about a second: the rules apply events in batches with a handful of statements each
+# (bench/alarm_latency.py --backlog), so a pass of this size seldom overruns the job's interval, and a backlog
+# (a fleet-wide power cut, gateways reconnecting) is worked off over several passes.
+MAX_EVENTS_PER_PASS = 5000
 
 
 @dataclass(frozen=True)
@@ -78,18 +80,20 @@ def pending_events(conn: Connection, *, cursor: str) -> list[RuleEvent]:
         "   WHERE r.unit_id = e.unit_id AND r.time = e.time AND r.code = e.code)"
         " ORDER BY e.received_at, e.unit_id, e.time LIMIT %(limit)s",
         {"since": since, "overlap": RULE_OVERLAP, "limit": MAX_EVENTS_PER_PASS},
+        binary=True,
     ).fetchall()
     return [RuleEvent(**row) for row in rows]  # type: ignore[arg-type]
 
 
 def mark_applied(conn: Connection, events: Sequence[RuleEvent]) -> None:
-    """Record events as applied (inside the unit's savepoint, so a failed unit is retried)."""
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO alarm_rule_events (unit_id, time, code, received_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            [(e.unit_id, e.time, e.code, e.received_at) for e in events],
-        )
+    """Record events as applied, in one statement (inside the batch's savepoint, so a failed unit is retried)."""
+    conn.execute(
+        "INSERT INTO alarm_rule_events (unit_id, time, code, received_at)"
+        " SELECT * FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::timestamptz[]) ON CONFLICT DO NOTHING",
+        ([e.unit_id for e in events], [e.time for e in events], [e.code for e in events],
+         [e.received_at for e in events]),
+        binary=True,
+    )  # fmt: skip
 
 
 def advance_cursor(conn: Connection, *, cursor: str, to: datetime) -> None:
@@ -102,15 +106,49 @@ def advance_cursor(conn: Connection, *, cursor: str, to: datetime) -> None:
     conn.execute("DELETE FROM alarm_rule_events WHERE received_at < %s", (to - LEDGER_KEEP,))
 
 
-def first_event_after(conn: Connection, *, unit_id: str, codes: Sequence[str], after: datetime) -> datetime | None:
-    """The device time of the unit's first event among `codes` after `after` (one that arrived out of order)."""
-    with conn.cursor(row_factory=scalar_row) as cur:
-        cur.execute(
-            "SELECT min(time) FROM events WHERE unit_id = %s AND code = ANY(%s) AND time > %s",
-            (unit_id, list(codes), after),
-        )
-        value = cur.fetchone()
-    return value if isinstance(value, datetime) else None
+def first_events_after(conn: Connection, *, probes: Iterable[tuple[str, str, datetime]]) -> dict[
+    tuple[str, str, datetime], datetime
+]:  # fmt: skip
+    """For each (unit, code, after): the device time of the unit's first `code` event after `after` (one query).
+
+    Probes with no such event are left out of the answer.
+    """
+    wanted = sorted(set(probes))
+    rows = conn.execute(
+        "SELECT p.unit_id, p.code, p.after, (SELECT min(e.time) FROM events e WHERE e.unit_id = p.unit_id"
+        "   AND e.code = p.code AND e.time > p.after) AS first"
+        " FROM unnest(%(units)b::text[], %(codes)b::text[], %(afters)b::timestamptz[]) AS p(unit_id, code, after)",
+        {"units": [p[0] for p in wanted], "codes": [p[1] for p in wanted], "afters": [p[2] for p in wanted]},
+        binary=True,
+    ).fetchall()
+    return {(r["unit_id"], r["code"], r["after"]): r["first"] for r in rows if r["first"] is not None}  # type: ignore[misc]
+
+
+def service_states(conn: Connection, *, probes: Iterable[tuple[str, datetime]]) -> dict[tuple[str, datetime], str]:
+    """For each (unit, time): why the unit is being serviced then (inspection mode, a work order in progress).
+
+    One query for all probes; units not in service at that time are left out of the answer. Work orders keep
+    no status history, so a work order's current state stands for any time.
+    """
+    wanted = sorted(set(probes))
+    rows = conn.execute(
+        "SELECT p.unit_id, p.at, m.code, m.time, w.id AS work_order"
+        " FROM unnest(%(units)b::text[], %(ats)b::timestamptz[]) AS p(unit_id, at)"
+        " LEFT JOIN LATERAL (SELECT e.code, e.time FROM events e WHERE e.unit_id = p.unit_id"
+        "   AND e.code = ANY(%(codes)s) AND e.time <= p.at ORDER BY e.time DESC LIMIT 1) AS m ON true"
+        " LEFT JOIN LATERAL (SELECT w.id FROM work_orders w WHERE w.unit_id = p.unit_id AND w.status = 'in_progress'"
+        "   ORDER BY w.created_at LIMIT 1) AS w ON true",
+        {"units": [p[0] for p in wanted], "ats": [p[1] for p in wanted], "codes": list(SERVICE_CODES)},
+        binary=True,
+    ).fetchall()
+    states: dict[tuple[str, datetime], str] = {}
+    for row in rows:
+        key = (str(row["unit_id"]), row["at"])
+        if row["code"] is not None and SERVICE_CODES[str(row["code"])] == "enter":
+            states[key] = f"unit in inspection mode since {row['time']}"  # type: ignore[index]
+        elif row["work_order"] is not None:
+            states[key] = f"work order {row['work_order']} in progress"  # type: ignore[index]
+    return states
 
 
 def offline_alarm_changes(conn: Connection, *, now: datetime, silent_for: timedelta, alarm_type: str) -> list[

@@ -19,10 +19,10 @@ from pydantic import BaseModel
 
 from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.errors import Conflict
-from models.monitoring.alarm_policies import POLICIES, SERVICE_CODES, DuringService, Severity
+from models.monitoring.alarm_batch import AlarmBatch, RaisedConcurrently, service_matters
+from models.monitoring.alarm_policies import Severity
+from models.monitoring.alarm_sources import service_states
 from models.queries import Page, PageParams, fetch_one, fetch_page
-from models.sqlerrors import translate_errors
 
 __all__ = [
     "ALARM_COLUMNS",
@@ -46,8 +46,6 @@ ALARM_COLUMNS = (
     " created_at, updated_at"
 )
 _HISTORY_COLUMNS = "id, alarm_id, at, actor, action, reason, data"
-# Alarm types that are not event codes (offline, degradation...) are downgraded during service by default.
-DEFAULT_DURING_SERVICE = DuringService.DOWNGRADE
 # One concurrent raiser can open the alarm between our look and our insert; a second look then finds it.
 RAISE_ATTEMPTS = 2
 
@@ -118,62 +116,7 @@ def record_change(
 
 def service_state(conn: Connection, *, unit_id: str, at: datetime) -> str | None:
     """Why the unit is being serviced at `at` (inspection mode, a work order in progress), or None."""
-    # One round trip: the unit's last inspection event up to `at`, and a work order in progress (work orders
-    # keep no status history, so their current state stands for `at`).
-    row = conn.execute(
-        "SELECT m.code, m.time, (SELECT w.id FROM work_orders w WHERE w.unit_id = %(u)s AND w.status = 'in_progress'"
-        "   ORDER BY w.created_at LIMIT 1) AS work_order"
-        " FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT code, time FROM events WHERE unit_id = %(u)s"
-        "   AND code = ANY(%(codes)s) AND time <= %(at)s ORDER BY time DESC LIMIT 1) AS m ON true",
-        {"u": unit_id, "codes": list(SERVICE_CODES), "at": at},
-    ).fetchone()
-    assert row is not None
-    if row["code"] is not None and SERVICE_CODES[str(row["code"])] == "enter":
-        return f"unit in inspection mode since {row['time']}"
-    return None if row["work_order"] is None else f"work order {row['work_order']} in progress"
-
-
-def _treatment(conn: Connection, unit_id: str, alarm_type: str, severity: Severity, at: datetime) -> tuple[
-    DuringService, str | None
-]:  # fmt: skip
-    policy = POLICIES.get(alarm_type)
-    treatment = policy.during_service if policy is not None else DEFAULT_DURING_SERVICE
-    if severity is Severity.CRITICAL or treatment is DuringService.KEEP:
-        return DuringService.KEEP, None
-    why = service_state(conn, unit_id=unit_id, at=at)
-    return (treatment, why) if why is not None else (DuringService.KEEP, None)
-
-
-def _active(conn: Connection, unit_id: str, alarm_type: str, component_type: str | None) -> Alarm | None:
-    row = conn.execute(
-        f"SELECT {ALARM_COLUMNS} FROM alarms WHERE unit_id = %s AND alarm_type = %s"
-        " AND coalesce(component_type, '') = coalesce(%s, '') AND state <> 'cleared' FOR UPDATE",
-        (unit_id, alarm_type, component_type),
-    ).fetchone()
-    return None if row is None else Alarm.model_validate(row)
-
-
-def _bump(conn: Connection, alarm: Alarm, *, severity: Severity, suppressed: bool, actor: str, reason: str,
-          evidence: dict[str, Any], at: datetime, why: str | None) -> Alarm:  # fmt: skip
-    escalate = severity.rank > alarm.severity.rank
-    active_again = alarm.suppressed and not suppressed
-    row = conn.execute(
-        "UPDATE alarms SET count = count + 1, first_seen = least(first_seen, %(at)s),"
-        " last_seen = greatest(last_seen, %(at)s), severity = %(severity)s, suppressed = suppressed AND %(suppressed)s,"
-        " version = version + 1, updated_at = clock_timestamp()"
-        f" WHERE id = %(id)s RETURNING {ALARM_COLUMNS}",
-        {"at": at, "id": alarm.id, "suppressed": suppressed,
-         "severity": str(severity if escalate else alarm.severity)},
-    ).fetchone()  # fmt: skip
-    bumped = Alarm.model_validate(row)
-    note = reason if why is None else f"{reason} ({why})"
-    record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="repeated", reason=note,
-                  data={"count": bumped.count, "evidence": evidence})  # fmt: skip
-    if escalate or active_again:
-        record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="escalated",
-                      reason="raised again while the unit is not being serviced" if active_again else reason,
-                      data={"from": str(alarm.severity), "to": str(bumped.severity)})  # fmt: skip
-    return bumped
+    return service_states(conn, probes=[(unit_id, at)]).get((unit_id, at))
 
 
 def raise_alarm(
@@ -181,52 +124,31 @@ def raise_alarm(
     reason: str, evidence: dict[str, object], at: datetime,
 ) -> Alarm:  # fmt: skip
     """Open the unit's alarm of this type (and component), or count a repeat on the one already active."""
-    treatment, why = _treatment(conn, unit_id, alarm_type, severity, at)
-    effective = severity.downgraded() if treatment is DuringService.DOWNGRADE else severity
-    suppressed = treatment is DuringService.SUPPRESS
-    actor = f"brain:{source}"
-    for _ in range(RAISE_ATTEMPTS):
-        current = _active(conn, unit_id, alarm_type, component_type)
-        if current is not None:
-            return _bump(conn, current, severity=effective, suppressed=suppressed, actor=actor, reason=reason,
-                         evidence=dict(evidence), at=at, why=why)  # fmt: skip
-        with translate_errors():
-            row = conn.execute(
-                "INSERT INTO alarms (unit_id, alarm_type, component_type, severity, suppressed, source, reason,"
-                " evidence, first_seen, last_seen) VALUES (%(unit_id)s, %(alarm_type)s, %(component_type)s,"
-                " %(severity)s, %(suppressed)s, %(source)s, %(reason)s, %(evidence)s, %(at)s, %(at)s)"
-                f" ON CONFLICT DO NOTHING RETURNING {ALARM_COLUMNS}",
-                {"unit_id": unit_id, "alarm_type": alarm_type, "component_type": component_type,
-                 "severity": str(effective), "suppressed": suppressed, "source": source, "reason": reason,
-                 "evidence": Jsonb(dict(evidence)), "at": at},
-            ).fetchone()  # fmt: skip
-        if row is None:
+    servicing = service_state(conn, unit_id=unit_id, at=at) if service_matters(alarm_type, severity) else None
+    key = (unit_id, alarm_type, component_type)
+    for attempt in range(1, RAISE_ATTEMPTS + 1):
+        batch = AlarmBatch.lock(conn, [key])
+        alarm_id = batch.raise_(key, severity=severity, source=source, reason=reason, evidence=dict(evidence),
+                                at=at, servicing=servicing)  # fmt: skip
+        try:
+            batch.write(conn)
+        except RaisedConcurrently:
+            if attempt == RAISE_ATTEMPTS:
+                raise
             continue
-        alarm = Alarm.model_validate(row)
-        record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="opened", reason=reason,
-                      data={"severity": str(severity), "evidence": dict(evidence)})  # fmt: skip
-        if treatment is not DuringService.KEEP:
-            action = "suppressed" if suppressed else "downgraded"
-            record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action=action, reason=why,
-                          data={"from": str(severity), "to": str(effective)})  # fmt: skip
-        return alarm
-    raise Conflict(f"alarm {alarm_type} of unit {unit_id} is being raised concurrently; try again")
+        return get_alarm(conn, tenant=TenantScope.internal(), alarm_id=alarm_id)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def clear_alarms(
     conn: Connection, *, unit_id: str, alarm_type: str, component_type: str | None, reason: str, at: datetime
 ) -> int:
     """Clear the unit's active alarm of this type (and component) unless it was seen after `at`; how many cleared."""
-    rows = conn.execute(
-        "UPDATE alarms SET state = 'cleared', cleared_at = %(at)s, cleared_by = 'brain', version = version + 1,"
-        " updated_at = clock_timestamp() WHERE unit_id = %(unit_id)s AND alarm_type = %(alarm_type)s"
-        " AND coalesce(component_type, '') = coalesce(%(component_type)s, '') AND state <> 'cleared'"
-        " AND last_seen <= %(at)s RETURNING id",
-        {"at": at, "unit_id": unit_id, "alarm_type": alarm_type, "component_type": component_type},
-    ).fetchall()
-    for row in rows:
-        record_change(conn, alarm_id=row["id"], at=at, actor="brain", action="cleared", reason=reason)  # type: ignore[arg-type]
-    return len(rows)
+    key = (unit_id, alarm_type, component_type)
+    batch = AlarmBatch.lock(conn, [key])
+    cleared = batch.clear(key, reason=reason, at=at)
+    batch.write(conn)
+    return cleared
 
 
 def _visible(tenant: TenantScope) -> sql.Composable:

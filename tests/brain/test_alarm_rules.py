@@ -173,3 +173,56 @@ def test_the_rules_job_runs_under_the_scheduler(database_url: str, conn: Connect
     assert run_job(database_url, offline)
     conn.rollback()
     assert [a["alarm_type"] for a in _alarms(conn)] == ["entrapment"]
+
+
+def test_a_backlog_of_many_units_is_applied_in_one_pass_with_every_rule_kept(conn: Connection) -> None:
+    units = [f"b{n:03d}" for n in range(30)]
+    conn.execute("INSERT INTO units (id) SELECT unnest(%s::text[])", (units,))
+    for n, unit in enumerate(units):
+        # Every unit: a door fault twice, its end, the fault again; the alarm button pressed twice; an entrapment.
+        # Every third unit is in inspection first (the door fault is suppressed there, entrapment never).
+        if n % 3 == 0:
+            _event(conn, "inspection_mode", at=T0 - timedelta(minutes=1), unit=unit)
+        codes = ["door_close_fault", "alarm_button", "door_close_fault", "back_to_normal", "door_close_fault",
+                 "alarm_button", "entrapment"]  # fmt: skip
+        for minute, code in enumerate(codes):
+            _event(conn, code, at=T0 + timedelta(minutes=minute), unit=unit)
+    _rules(conn)
+    assert alarm_sources.pending_events(conn, cursor=alarm_jobs.CURSOR) == []
+    rows = conn.execute(
+        "SELECT unit_id, alarm_type, state, count, suppressed FROM alarms ORDER BY unit_id, first_seen, alarm_type"
+    ).fetchall()
+    # The end was already in the table when the faults before it were applied: each of them is over at once.
+    door = [(r["state"], r["count"]) for r in rows if r["alarm_type"] == "door_close_fault"]
+    assert door == [("cleared", 1), ("cleared", 1), ("open", 1)] * len(units)
+    assert [r["count"] for r in rows if r["alarm_type"] == "alarm_button"] == [2] * len(units)
+    assert [r["suppressed"] for r in rows if r["alarm_type"] == "entrapment"] == [False] * len(units)
+    suppressed_doors = {r["unit_id"] for r in rows if r["alarm_type"] == "door_close_fault" and r["suppressed"]}
+    assert suppressed_doors == {unit for n, unit in enumerate(units) if n % 3 == 0}
+    applied = conn.execute("SELECT count(*) AS n FROM alarm_rule_events").fetchone()
+    assert applied == {"n": 7 * len(units) + len(units[::3])}
+
+
+def test_one_event_at_a_time_and_a_whole_batch_leave_the_same_alarms(conn: Connection, unit: str) -> None:
+    codes = ["door_close_fault", "no_restart", "door_close_fault", "back_to_normal", "no_restart", "alarm_button"]
+    for minute, code in enumerate(codes):
+        _event(conn, code, at=T0 + timedelta(minutes=minute))
+    events = alarm_sources.pending_events(conn, cursor=alarm_jobs.CURSOR)
+    with conn.transaction(force_rollback=True):
+        for event in events:
+            alarm_jobs.apply_events(conn, [event])
+        one_by_one = _alarms(conn), conn.execute("SELECT action, reason FROM alarm_history ORDER BY id").fetchall()
+    alarm_jobs.apply_events(conn, events)
+    batched = _alarms(conn), conn.execute("SELECT action, reason FROM alarm_history ORDER BY id").fetchall()
+    assert batched == one_by_one
+    assert [a["state"] for a in batched[0]] == ["cleared", "cleared", "cleared", "open", "open"]
+
+
+def test_an_alarm_ended_and_raised_again_in_one_pass_opens_its_successor(conn: Connection, unit: str) -> None:
+    _event(conn, "door_close_fault", at=T0)
+    _rules(conn)
+    _event(conn, "back_to_normal", at=T0 + timedelta(minutes=1))
+    _event(conn, "door_close_fault", at=T0 + timedelta(minutes=2))
+    _rules(conn)
+    assert [(a["state"], a["count"]) for a in _alarms(conn)] == [("cleared", 1), ("open", 1)]
+    assert alarm_sources.pending_events(conn, cursor=alarm_jobs.CURSOR) == []

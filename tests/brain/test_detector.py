@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from brain.detection.baselines import MIN_FAMILY_UNITS, assess_unit, train_family
+from brain.detection.baselines import MIN_FAMILY_UNITS, TREND_DAYS, assess_unit, drift_statistics, train_family
 from brain.detection.detector import RobustBaseline
 from brain.detection.features import compute_features
 from brain.detection.health import verdicts
@@ -79,3 +79,41 @@ def test_a_family_of_three_units_trains_no_family_model() -> None:
     assert model is not None
     assert model.units == MIN_FAMILY_UNITS + 3
     assert type(model).from_artifact(model.to_artifact()) == model
+
+
+def _levelling(unit_id: str, change: np.ndarray) -> tuple[pl.DataFrame, datetime]:
+    """Daily features of a healthy unit whose daily mean levelling error moves by `change` (mm per day)."""
+    days = _days(unit_id, days=len(change), seed=40).sort("window_start")
+    moved = days.with_columns(pl.col("levelling_mean_mm") + pl.Series(change))
+    return moved, START + timedelta(days=len(change))
+
+
+def _rope_verdict(unit_id: str, change: np.ndarray) -> bool:
+    days, at = _levelling(unit_id, change)
+    found = verdicts(assess_unit(unit_id, days, at=at, model=None))
+    return any(v.degrading for v in found if v.component_type == "ropes")
+
+
+def test_a_slow_levelling_drift_is_found_and_steps_are_not() -> None:
+    days = np.arange(TREND_DAYS, dtype=np.float64)
+    # Rope stretch: the car sinks 0.05 mm a day, well inside one day's noise; a firmware offset or a
+    # recalibration is one step of several mm; a healthy unit does neither.
+    assert _rope_verdict("ROPE", -0.05 * days)
+    assert not _rope_verdict("FIRMWARE", np.where(days >= 20, -4.0, 0.0))
+    assert not _rope_verdict("RECALIBRATED", np.where(days >= 12, 3.0, 0.0))
+    assert not _rope_verdict("HEALTHY", np.zeros(TREND_DAYS))
+
+
+def test_drift_statistics_use_the_units_own_day_to_day_noise() -> None:
+    rng = np.random.default_rng(5)
+    days = np.arange(TREND_DAYS, dtype=np.float64)
+    quiet = -0.05 * days + rng.normal(0, 0.1, TREND_DAYS)
+    noisy = -0.05 * days + rng.normal(0, 2.0, TREND_DAYS)
+    start, end, error = drift_statistics(np.column_stack([quiet, noisy]), np.zeros(2))
+    drift = end - start
+    assert np.allclose(drift, -0.05 * (TREND_DAYS - 1), atol=[0.3, 6.0])
+    assert error[1] > 10 * error[0]
+    assert -drift[0] / error[0] > 6 > -drift[1] / error[1]
+    gappy = np.where(days % 3 == 0, np.nan, quiet)[:, None]
+    assert np.isfinite(drift_statistics(gappy, np.zeros(1))[2]).all()
+    assert np.isnan(drift_statistics(gappy[:10], np.zeros(1))[2]).all()
