@@ -49,6 +49,8 @@ _SELECT = (
     " usage_category, daily_kwh, running_class, standby_class, energy_class, drift, drift_reason, computed_at"
     " FROM unit_energy_months"
 )
+
+
 def latest_months(
     conn: Connection,
     *,
