@@ -64,6 +64,11 @@ def drift_units(fleet: Fleet, *, seed: int) -> set[str]:
     return {fleet.unit_ids[int(i)] for i in picked}
 
 
+def _pg_seed(seed: int) -> float:
+    """The fleet's seed as PostgreSQL's setseed() takes it (within [-1, 1])."""
+    return (seed % 1000) / 1000.0
+
+
 def _rates(conn: Connection, fleet: Fleet, drifting: set[str]) -> None:
     """Each unit's trips per day, running energy per trip and standby power, in a temporary table."""
     trips = fleet.journeys_per_day * TRIPS_PER_JOURNEY
@@ -87,6 +92,7 @@ def write_counters(conn: Connection, fleet: Fleet, *, start: datetime, cut: date
         "drift_from": (drift_from - start) / timedelta(days=1),
     }  # fmt: skip
     with conn.transaction():
+        conn.execute("SELECT setseed(%s)", (_pg_seed(fleet.seed),))  # the standby noise repeats per seed
         _rates(conn, fleet, drifting)
         days = conn.execute(_DAYS, {**params, "days": (cut - start).days}).rowcount
         samples = conn.execute(
