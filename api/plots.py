@@ -15,10 +15,11 @@ matplotlib.use("Agg")
 from fastapi.responses import Response
 from matplotlib.figure import Figure
 
+from models.quality.energy import ClassCount
 from models.quality.field import FaultCost
 from models.quality.reliability import ReliabilityStat
 
-__all__ = ["PlotFormat", "RateBasis", "pareto_chart", "rate_chart", "render", "weibull_plot"]
+__all__ = ["PlotFormat", "RateBasis", "energy_class_chart", "pareto_chart", "rate_chart", "render", "weibull_plot"]
 
 # A readable size on a laptop screen and in a report page, inches at DPI.
 FIGURE_SIZE = (8.0, 4.5)
@@ -122,4 +123,28 @@ def pareto_chart(costs: list[FaultCost], *, title: str) -> Figure:
     share_axes.set_ylim(0, 105)
     share_axes.set_ylabel("cumulative share, %")
     axes.set_title(title)
+    return figure
+
+
+# ISO 25745-2 classes A-G, best first, in the green-to-red of an energy label.
+ENERGY_CLASSES = "ABCDEFG"
+ENERGY_KINDS = (("running", "tab:blue"), ("standby", "tab:orange"), ("total", "tab:green"))
+
+
+def energy_class_chart(counts: list[ClassCount]) -> Figure:
+    """Units per energy class A-G: running, standby and total classes as grouped bars."""
+    figure = Figure(figsize=FIGURE_SIZE)
+    axes = figure.subplots()
+    width = 0.8 / len(ENERGY_KINDS)
+    by_key = {(c.kind, c.energy_class): c.units for c in counts}
+    for n, (kind, color) in enumerate(ENERGY_KINDS):
+        positions = [i + (n - 1) * width for i in range(len(ENERGY_CLASSES))]
+        axes.bar(positions, [by_key.get((kind, letter), 0) for letter in ENERGY_CLASSES], width, label=kind,
+                 color=color)  # fmt: skip
+    axes.set_xticks(range(len(ENERGY_CLASSES)), list(ENERGY_CLASSES))
+    axes.set_xlabel("ISO 25745-2 class (latest month of each unit)")
+    axes.set_ylabel("units")
+    units = sum(by_key.get(("total", letter), 0) for letter in ENERGY_CLASSES)
+    axes.set_title(f"Energy classes across the fleet ({units} units)")
+    axes.legend(loc="upper right")
     return figure

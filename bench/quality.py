@@ -24,22 +24,26 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import numpy as np
+from quality_counters import drift_units, write_counters
 
 from brain.jobs import quality
 from brain.quality.alerts import raise_alerts
+from brain.quality.energy import CLASSES, run_energy
 from models.access.tenancy import TenantScope
 from models.db import Connection, connect
 from models.lifecycle import part_replacements
 from models.migrate import migrate
+from models.quality.lives import without_jit
 from models.registry import components
 from models.work import work_orders
 from simulators.degradation import PROCESSES
 from simulators.fleet import Fleet, build_fleet
-from simulators.seeding import seed_fleet
+from simulators.seeding import FACTORY_LEAD_DAYS, REPLACEMENT_LEAD_DAYS, seed_fleet
 from stack.postgres import LocalPostgres
 
 START = datetime(2021, 6, 1, tzinfo=UTC)
@@ -47,6 +51,12 @@ START = datetime(2021, 6, 1, tzinfo=UTC)
 PLANNED_PER_YEAR = 0.02
 # The issue's goal: flagged within this many simulated days of the batch's third field failure.
 GOAL_DAYS = 30
+# simulators.seeding installs units and fits parts at this time of day.
+INSTALL_TIME = dt_time(10)
+# Raw telemetry the timed pass rolls up (the days since the previous passes' readings).
+RAW_DAYS = timedelta(days=1)
+# How far back a job pass with no readings yet would read counters (the scheduler's retention).
+COUNTERS_SINCE = timedelta(days=400)
 # Part swaps per transaction while writing the history.
 SWAPS_PER_TRANSACTION = 500
 
@@ -71,6 +81,8 @@ def draw_history(fleet: Fleet, *, end: datetime, seed: int) -> list[Swap]:
         for index in np.flatnonzero(np.isfinite(fail) & (fail <= end.timestamp()) & (fail > START.timestamp())):
             unit = int(index)
             part = fleet.components[unit][process.component_type]
+            if fail[unit] <= fitted_at(fleet, unit, process.component_type).timestamp():
+                continue  # the part went in after this failure would have happened
             failed_at[(unit, process.component_type)] = float(fail[unit])
             at = datetime.fromtimestamp(float(fail[unit]), UTC)
             swaps.append(Swap(at, fleet.unit_ids[unit], process.component_type, part.batch.lot, failure=True))
@@ -79,10 +91,18 @@ def draw_history(fleet: Fleet, *, end: datetime, seed: int) -> list[Swap]:
     for u, parts in enumerate(fleet.components):
         for component_type, part in parts.items():
             planned = START.timestamp() + rng.exponential(365.25 * 86_400 / PLANNED_PER_YEAR)
-            if planned - START.timestamp() < span_s and planned < failed_at.get((u, component_type), np.inf):
+            if (planned - START.timestamp() < span_s and planned < failed_at.get((u, component_type), np.inf)
+                    and planned > fitted_at(fleet, u, component_type).timestamp()):  # fmt: skip
                 at = datetime.fromtimestamp(planned, UTC)
                 swaps.append(Swap(at, fleet.unit_ids[u], component_type, part.batch.lot, failure=False))
     return sorted(swaps, key=lambda s: s.at)
+
+
+def fitted_at(fleet: Fleet, unit: int, component_type: str) -> datetime:
+    """When simulators.seeding fitted the unit's part: at its factory build, or once its (later) lot was made."""
+    built = datetime.combine(fleet.installed_on[unit], INSTALL_TIME, UTC) - timedelta(days=FACTORY_LEAD_DAYS)
+    produced = fleet.components[unit][component_type].batch.produced_on
+    return max(built, datetime.combine(produced, INSTALL_TIME, UTC) + timedelta(days=REPLACEMENT_LEAD_DAYS))
 
 
 def write_history(conn: Connection, swaps: list[Swap]) -> None:
@@ -147,21 +167,62 @@ def main() -> int:
             write_history(conn, swaps)
             history_s = time.perf_counter() - began
             flagged, passes = run_alerts(conn, end=end, step=step)
+            cut = datetime.combine((end - RAW_DAYS).date(), datetime.min.time(), UTC)
+            drift_month = (cut.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+            drifting = drift_units(fleet, seed=args.seed)
+            began = time.perf_counter()
+            counter_days, samples = write_counters(
+                conn, fleet, start=START, cut=cut, end=end, drifting=drifting,
+                drift_from=datetime.combine(drift_month, datetime.min.time(), UTC),
+            )  # fmt: skip
+            counters_s = time.perf_counter() - began
+            began = time.perf_counter()
+            with conn.transaction():  # what the job's passes up to the cut left: every month classified...
+                without_jit(conn)
+                run_energy(conn, since=START.date(), now=cut)
+            backfill_s = time.perf_counter() - began
+            conn.execute("ANALYZE")
+            began = time.perf_counter()
+            with conn.transaction():  # ...and the reliability snapshot of the last of them (every fit made)
+                quality.timed_pass(conn, now=cut, counters_since=COUNTERS_SINCE)
+            first_s = time.perf_counter() - began
             began = time.perf_counter()
             with conn.transaction():
-                quality.run(conn, now=end, counters_since=timedelta(days=400))
+                stages = quality.timed_pass(conn, now=end, counters_since=COUNTERS_SINCE)
             job_s = time.perf_counter() - began
+            energy = energy_outcome(conn, drift_month, drifting)
             row = conn.execute("SELECT count(*) AS n FROM unit_components").fetchone()
             lives = row["n"] if row else 0
     finally:
         postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return report(args, fleet, swaps, flagged, passes, seed_s=seed_s, history_s=history_s, job_s=job_s,
+    timings = {
+        "seed_registry_s": seed_s, "write_history_s": history_s, "write_counters_s": counters_s,
+        "counter_days": counter_days, "raw_samples": samples, "energy_backfill_s": backfill_s, "first_pass_s": first_s,
+        "quality_job_s": job_s,
+        **{f"job_{stage}_s": seconds for stage, seconds in stages.items()},
+    }  # fmt: skip
+    return report(args, fleet, swaps, flagged, passes, timings=timings, energy=energy,
                   lives=lives if isinstance(lives, int) else 0)  # fmt: skip
 
 
-def report(args: argparse.Namespace, fleet: Fleet, swaps: list[Swap], flagged: dict[str, datetime],
-           passes: list[float], *, seed_s: float, history_s: float, job_s: float, lives: int) -> int:  # fmt: skip
+def energy_outcome(conn: Connection, month: date, drifting: set[str]) -> dict[str, object]:
+    """The drift verdicts of `month` against the units made to drift, and the fleet's classes."""
+    rows = conn.execute(
+        "SELECT unit_id, drift, energy_class FROM unit_energy_months WHERE month = %(m)s", {"m": month}
+    ).fetchall()
+    flagged = {str(r["unit_id"]) for r in rows if r["drift"]}
+    judged = sum(r["drift"] is not None for r in rows)
+    classes = {letter: sum(r["energy_class"] == letter for r in rows) for letter in CLASSES}
+    return {
+        "energy_month": month.isoformat(), "energy_units_judged": judged, "drift_units": len(drifting),
+        "drift_flagged": len(flagged & drifting), "drift_false_flags": len(flagged - drifting),
+        "energy_classes": classes,
+    }  # fmt: skip
+
+
+def report(args: argparse.Namespace, fleet: Fleet, swaps: list[Swap], flagged: dict[str, datetime], passes: list[float],
+           *, timings: dict[str, float], energy: dict[str, object], lives: int) -> int:  # fmt: skip
     """Print the per-batch table and the figures; exit 0 when the issue's goal is met."""
     failures: dict[str, list[datetime]] = defaultdict(list)
     for swap in swaps:
@@ -198,16 +259,19 @@ def report(args: argparse.Namespace, fleet: Fleet, swaps: list[Swap], flagged: d
         "healthy_batches": len(healthy), "false_flags": len(false_flags), "false_flag_lots": false_flags,
         "baseline_third_failure_false_flags": len(baseline_false),
         "defective_without_wear_process": len(unscored),
-        "seed_registry_s": round(seed_s, 1), "write_history_s": round(history_s, 1),
         "alert_passes": len(passes), "alert_pass_ms_mean": round(statistics.mean(passes) * 1000, 1),
-        "alert_pass_ms_max": round(max(passes) * 1000, 1), "quality_job_s": round(job_s, 2),
+        "alert_pass_ms_max": round(max(passes) * 1000, 1),
+        **{name: round(value, 2) for name, value in timings.items()}, **energy,
+        "bottleneck": "postgres" if timings["job_counters_s"] + timings["job_lives_s"] > timings["job_stats_s"]
+        else "python (brain)",
     }  # fmt: skip
     print()
     print(f"{'figure':<36}{'value':>14}")
     print("-" * 50)
     for name, value in figures.items():
-        if name != "false_flag_lots":
+        if name not in ("false_flag_lots", "energy_classes"):
             print(f"{name:<36}{value!s:>14}")
+    print(f"{'energy classes (' + str(energy['energy_month']) + ')':<36}{json.dumps(energy['energy_classes']):>14}")
     print(json.dumps(figures))
     met = figures["flagged_within_goal"] == len(scored) and not false_flags
     return 0 if met else 1

@@ -10,7 +10,7 @@ Each unit reports its counters once a day: 10 trips and 11 door cycles an hour s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from models.access import api_keys
@@ -93,3 +93,28 @@ def seed_brakes(conn: Connection, fleet: Fleet) -> QualityFleet:
         {"t0": T0, "end": AS_OF},
     )
     return seeded
+
+
+# Energy months: 150 W standby and 0.02 kWh per trip at 300 trips a day from ENERGY_T0 (class C running, standby
+# and total for the fleet fixture's 1,000 kg, 10-floor units). In the last month U01's running energy per trip
+# rises by half (a dragging brake), U02's traffic doubles (more energy, the same per trip), and U03 reports for
+# the first time.
+ENERGY_T0 = date(2024, 1, 1)
+ENERGY_NOW = datetime(2024, 7, 2, 6, tzinfo=UTC)
+ENERGY_LAST_MONTH = date(2024, 6, 1)
+
+
+def seed_energy(conn: Connection) -> None:
+    """Daily counter readings of U01-U03 as the quality job's roll-up leaves them; not committed."""
+    conn.execute(
+        "INSERT INTO unit_counter_days (unit_id, day, trip_count, door_cycles, energy_kwh, standby_power_w)"
+        " SELECT u, d::date, t.trips, t.trips, 0.15 * 24 * n + 0.02 * t.trips"
+        "   + CASE WHEN u = 'U01' AND d >= %(last)s THEN 0.01 * (t.trips - 300 * (%(last)s::date - %(t0)s::date))"
+        "     ELSE 0 END, 150"
+        " FROM unnest(ARRAY['U01', 'U02', 'U03']) u, generate_series(%(t0)s::date, %(end)s::date, interval '1 day') d,"
+        " LATERAL (SELECT (d::date - %(t0)s::date) AS n) k,"
+        " LATERAL (SELECT CASE WHEN u = 'U02' AND d >= %(last)s THEN 300 * k.n + 300 * (d::date - %(last)s::date)"
+        "   ELSE 300 * k.n END AS trips) t"
+        " WHERE u <> 'U03' OR d >= %(last)s",
+        {"t0": ENERGY_T0, "last": ENERGY_LAST_MONTH, "end": date(2024, 6, 30)},
+    )

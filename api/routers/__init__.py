@@ -17,6 +17,7 @@ from api.routers.manufacturers import router as manufacturers
 from api.routers.mqtt_credentials import router as mqtt_credentials
 from api.routers.organizations import router as organizations
 from api.routers.quality import router as quality
+from api.routers.quality_energy import router as quality_energy
 from api.routers.quality_issues import router as quality_issues
 from api.routers.regulation import router as regulation
 from api.routers.sites import router as sites
@@ -50,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     dead_letters,
     quality,
     quality_issues,
+    quality_energy,
     regulation,
     mqtt_credentials,
 )

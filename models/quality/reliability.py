@@ -21,7 +21,7 @@ from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.queries import Page, PageParams, fetch_one, fetch_page
 
-__all__ = ["GroupKind", "ReliabilityStat", "get_stat", "list_stats", "replace_stats"]
+__all__ = ["GroupKind", "ReliabilityStat", "get_stat", "list_stats", "replace_stats", "snapshot"]
 
 
 class GroupKind(StrEnum):
@@ -34,7 +34,12 @@ class GroupKind(StrEnum):
 
 
 class ReliabilityStat(BaseModel):
-    """Failures, exposure, rate with its 95 % interval, MTBF, MTTR, availability and a Weibull fit of one group."""
+    """Failures, exposure, rate with its 95 % interval, MTBF, MTTR, availability and a Weibull fit of one group.
+
+    MTTR runs from the failure (the alarm that opened the repair's work order, else the order) to the order done;
+    `mttr_verified_hours` to its verification where one was recorded. `availability` is MTBF / (MTBF + MTTR);
+    for models, `event_availability` is one less the share of the last year their units spent between a fault
+    event and the next back-to-normal (`downtime_hours`), where their units report events."""
 
     group_kind: GroupKind
     group_key: str
@@ -59,8 +64,12 @@ class ReliabilityStat(BaseModel):
     usage_rate_lower: float | None = None
     usage_rate_upper: float | None = None
     mtbf_hours: float | None = None
+    repairs: int | None = None
     mttr_hours: float | None = None
+    mttr_verified_hours: float | None = None
     availability: float | None = None
+    downtime_hours: float | None = None
+    event_availability: float | None = None
     fleet_rate_per_mh: float | None = None
     rate_ratio: float | None = None
     p_value: float | None = None
@@ -71,10 +80,17 @@ class ReliabilityStat(BaseModel):
     weibull_scale_lower: float | None = None
     weibull_scale_upper: float | None = None
     probability_points: list[tuple[float, float]] = []
+    weibull_fitted_at: datetime | None = None
 
 
 _FIELDS = tuple(ReliabilityStat.model_fields)
 _COLUMNS = sql.SQL(", ").join(map(sql.Identifier, _FIELDS))
+
+
+def snapshot(conn: Connection) -> list[ReliabilityStat]:
+    """The whole current snapshot, for the quality job's next pass (platform-only: no tenant filter)."""
+    rows = conn.execute(sql.SQL("SELECT {cols} FROM reliability_stats").format(cols=_COLUMNS)).fetchall()
+    return [ReliabilityStat.model_validate(row) for row in rows]
 
 
 def replace_stats(conn: Connection, *, stats: list[ReliabilityStat]) -> None:

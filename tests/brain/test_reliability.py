@@ -13,6 +13,8 @@ from brain.quality.alerts import flag_batches
 from brain.quality.reliability import compute_stats, lives_frame
 from brain.quality.stats import fit_weibull, poisson_interval
 from models.db import Connection
+from models.monitoring.alarm_policies import Severity
+from models.monitoring.alarms import raise_alarm
 from models.quality.lives import batch_totals, component_lives, group_labels
 from models.quality.reliability import GroupKind, ReliabilityStat
 from tests.conftest import Fleet
@@ -119,3 +121,22 @@ def test_failures_per_million_trips_over_the_counted_lives(conn: Connection, bra
     assert brake.usage_rate_lower is not None
     assert brake.usage_rate_upper is not None
     assert brake.usage_rate_lower < brake.rate_per_m_usage < brake.usage_rate_upper
+
+
+def test_mttr_runs_from_the_alarm_to_done_and_to_verified(conn: Connection, brakes: QualityFleet) -> None:
+    alarm = raise_alarm(
+        conn, unit_id="U01", alarm_type="brake_fault", severity=Severity.MAJOR, component_type="brake",
+        source="test", reason="brake", evidence={}, at=T0 + timedelta(hours=99),
+    )  # fmt: skip
+    conn.execute(
+        "UPDATE work_orders SET source = 'alarm', source_ref = %(alarm)s, completed_at = %(done)s,"
+        " verified_at = %(verified)s WHERE unit_id = 'U01' AND kind = 'corrective'",
+        {"alarm": str(alarm.id), "done": T0 + timedelta(hours=103), "verified": T0 + timedelta(hours=127)},
+    )  # 4 h from the alarm to done, 28 h to verified
+    conn.execute(
+        "UPDATE work_orders SET completed_at = created_at + interval '2 hours'"
+        " WHERE unit_id = 'U02' AND kind = 'corrective'"
+    )  # no alarm: 2 h from the order to done, never verified
+    brake = _stats(conn)[(GroupKind.COMPONENT_TYPE, "brake")]
+    assert (brake.repairs, brake.mttr_hours, brake.mttr_verified_hours) == (2, pytest.approx(3.0), pytest.approx(28.0))
+    assert brake.availability == pytest.approx(2_500 / 2_503)

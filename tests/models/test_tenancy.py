@@ -36,6 +36,7 @@ PLATFORM_ONLY = {
     "models.monitoring.alarm_sources": "the alarm jobs read new events and silent units fleet-wide",
     "models.monitoring.features": "the features job reads every active unit's telemetry",
     "models.quality.lives": "the quality job rolls up every part's life and counters",
+    "models.quality.energy_rollup": "the quality job classifies every unit's energy by month",
     "models.work.alarm_orders": "the brain opens the work orders that alarms call for",
 }
 # Single functions of caller-facing modules that only the platform's jobs call (the module's others take a tenant).
