@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuMeter", "Share", "children_of", "find_pid", "process_cpu_s"]
+__all__ = ["CpuMeter", "Share", "children_of", "find_pid", "machine_busy_s", "process_cpu_s", "tree_cpu_s"]
 
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
@@ -65,6 +65,12 @@ def find_pid(fragment: str) -> int | None:
     return None
 
 
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent busy since boot (every process, ours and anyone else's), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_S
+
+
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of a process tree one level deep: the parent, what it reaped, and its live children."""
     return process_cpu_s(pid, with_reaped=True) + sum(process_cpu_s(child) for child in children_of(pid))
@@ -87,16 +93,20 @@ class CpuMeter:
         self.readers = readers  # name -> (CPU seconds so far, ceiling in cores)
         self._before: dict[str, float] = {}
         self._began = 0.0
+        self._machine_before = 0.0
         self.shares: list[Share] = []
+        self.machine_share = 0.0  # cores busy over the phase, every process on the machine included
 
     def start(self) -> None:
         """Take the first reading."""
         self._before = {name: read() for name, (read, _) in self.readers.items()}
+        self._machine_before = machine_busy_s()
         self._began = time.monotonic()
 
     def stop(self, extra_cpu_s: Mapping[str, tuple[float, float]] | None = None) -> list[Share]:
         """Take the second reading; `extra_cpu_s` adds processes that reported their own (cpu_s, ceiling)."""
         wall = time.monotonic() - self._began
+        self.machine_share = (machine_busy_s() - self._machine_before) / wall
         self.shares = [
             Share(name, cpu, cpu / wall, ceiling)
             for name, (read, ceiling) in self.readers.items()
@@ -108,6 +118,11 @@ class CpuMeter:
 
     def bottleneck(self) -> str:
         """The process nearest its ceiling, or `cpu` when the machine's cores are (almost) all busy."""
-        if sum(s.share for s in self.shares) >= MACHINE_BUSY * CORES:
-            return "cpu (all cores busy: " + max(self.shares, key=lambda s: s.share).name + " the largest share)"
+        if self.machine_share >= MACHINE_BUSY * CORES:
+            ours = sum(share.share for share in self.shares)
+            return f"cpu: all {CORES} cores busy, {self.machine_share - ours:.2f} of them outside this bench"
         return max(self.shares, key=lambda s: s.share / s.ceiling).name
+
+    def figures(self) -> dict[str, float]:
+        """Each process's share of one core, and the whole machine's busy cores."""
+        return {share.name: round(share.share, 2) for share in self.shares} | {"machine": round(self.machine_share, 2)}

@@ -41,7 +41,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cpu_share import CORES, CpuMeter, Share, find_pid, process_cpu_s, tree_cpu_s
+from cpu_share import CORES, CpuMeter, find_pid, process_cpu_s, tree_cpu_s
 
 from ingest.batch import BatchResult
 from ingest.consumer import Delivery
@@ -231,7 +231,7 @@ class Phase:
 
     clock: CommitClock
     published: Published
-    shares: list[Share]
+    shares: dict[str, float]
     bottleneck: str
     began: float
 
@@ -292,9 +292,9 @@ class Rig:
         meter.start()
         published = run_publishers(self.broker.port, messages, rate, self.args.publishers)
         clock.done.wait(600)
-        shares = meter.stop(published.cpu_s)
+        meter.stop(published.cpu_s)
         pipeline.stop()
-        return Phase(clock, published, shares, meter.bottleneck(), published.started)
+        return Phase(clock, published, meter.figures(), meter.bottleneck(), published.started)
 
     def catch_up(self, settings: Settings, messages: list[Message]) -> Phase:
         """The messages queued while ingest is away, then drained by ingest alone."""
@@ -305,13 +305,9 @@ class Rig:
         meter.start()
         pipeline.start()
         clock.done.wait(600)
-        shares = meter.stop()
+        meter.stop()
         pipeline.stop()
-        return Phase(clock, published, shares, meter.bottleneck(), began)
-
-
-def _shares(phase: Phase) -> dict[str, float]:
-    return {share.name: round(share.share, 2) for share in phase.shares}
+        return Phase(clock, published, meter.figures(), meter.bottleneck(), began)
 
 
 def main() -> int:
@@ -372,16 +368,16 @@ def main() -> int:
         "e2e_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1),
         "e2e_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1),
         "e2e_bottleneck": live.bottleneck,
-        "e2e_cpu_share": _shares(live),
+        "e2e_cpu_share": live.shares,
         "catch_up_rows_per_s": round(drain.rows_per_s(drain_rows)),
         "catch_up_ratio": round(drain.rows_per_s(drain_rows) / raw_rate, 3),
         "catch_up_bottleneck": drain.bottleneck,
-        "catch_up_cpu_share": _shares(drain),
+        "catch_up_cpu_share": drain.shares,
         "paced_messages_per_s": round(paced_rate),
         "paced_latency_p50_ms": round(float(np.percentile(paced_latencies, 50)), 1),
         "paced_latency_p99_ms": round(float(np.percentile(paced_latencies, 99)), 1),
         "paced_bottleneck": paced.bottleneck,
-        "paced_cpu_share": _shares(paced),
+        "paced_cpu_share": paced.shares,
         "lost": (expected_rows - stored_rows) + (expected_events - stored_events) + (expected_rows - drain_rows)
         + (paced_expected - paced_rows),
         "dead_lettered": dead,
