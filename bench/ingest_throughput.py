@@ -1,17 +1,18 @@
 """Benchmark: sustained MQTT -> TimescaleDB ingest, against a plain single-connection COPY of the same rows.
 
-Starts its own PostgreSQL+TimescaleDB (durable commits) and Mosquitto in a temporary directory, publishes
-N messages (a fleet mix: telemetry batches, some controller events, status) from a separate process at
-QoS 1, runs ingest in this process, and measures end-to-end messages/s and rows/s, publish-to-commit
-latency, and loss. Then loads the same telemetry rows with one COPY BINARY into an identical empty
-hypertable (the raw limit) and through the staging + ON CONFLICT path (the redelivery path). A second
-phase queues the same messages while ingest is away and times the catch-up alone (no publisher competing
-for the two cores): ingest's own capacity.
+Starts its own PostgreSQL+TimescaleDB (durable commits) and Mosquitto in a temporary directory and a fleet
+mix of N messages (telemetry batches, some controller events). Three phases, each with every process's CPU
+share (from /proc) and the bottleneck named:
+- live: ingest runs here while --publishers separate processes publish flat out at QoS 1 (several, so that
+  one Python publisher does not bound the rate); end-to-end rows/s;
+- catch-up: the same messages queued in ingest's session while it was away, then drained alone: ingest's
+  own capacity;
+- paced: publishers paced at half of the live rate: publish-to-commit latency in steady state.
+Then the same telemetry rows go in with one COPY BINARY into an empty hypertable (the raw limit, measured in
+this run) and through the staging + ON CONFLICT path (the redelivery path).
 
-    .venv/bin/python bench/ingest_throughput.py --messages 50000 --samples 20
+    .venv/bin/python bench/ingest_throughput.py --messages 50000 --samples 20 --publishers 3
 
-Flat out (the default) measures capacity; latency is then dominated by the backlog the broker holds.
-`--rate` paces the publisher below capacity to measure publish-to-commit latency in steady state.
 Prints a table, then one JSON line with every figure.
 """
 
@@ -20,12 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -38,10 +41,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cpu_share import CORES, CpuMeter, find_pid, process_cpu_s, tree_cpu_s
+
 from ingest.batch import BatchResult
 from ingest.consumer import Delivery
 from ingest.parse import Accepted, Limits, parse_message
-from ingest.service import Ingest
+from ingest.service import Ingest, tune_gc
 from models.db import connect
 from models.migrate import migrate
 from models.telemetry.contract import EventMessage, MessageKind, TelemetryBatch, TelemetrySample, topic_for
@@ -54,6 +59,10 @@ PREFIX = "lb/v1"
 # Publisher window: at most this many unacknowledged publishes (paho's mids are 16-bit; see DESIGN.md).
 PUBLISH_WINDOW = 2000
 EVENT_SHARE = 0.01
+# The paced phase publishes at this share of the live rate: "half of capacity" in issue 20's latency goal.
+PACED_SHARE = 0.5
+# ... for at most this long, so that a large --messages keeps the whole bench within minutes.
+PACED_MAX_S = 30.0
 DIRECTIONS: tuple[Literal[-1, 0, 1], ...] = (-1, 0, 1)
 
 
@@ -92,15 +101,21 @@ def fleet_messages(messages: int, samples: int, units: int, seed: int) -> list[t
     return out
 
 
-def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate: float, results: Any) -> None:
-    """Publisher process: QoS 1 with a bounded window, paced at `rate` msg/s (0: flat out); reports publish times."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher", clean_session=True)
+Message = tuple[str, bytes, tuple[str, str]]
+
+
+def publish(port: int, client_id: str, messages: list[Message], rate: float, results: Any) -> None:
+    """Publisher process: QoS 1 with a bounded window, paced at `rate` msg/s (0: flat out).
+
+    Reports (started, finished, publish time by key, own CPU seconds).
+    """
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
     published: dict[tuple[str, str], float] = {}
     window: list[mqtt.MQTTMessageInfo] = []
-    started = time.time()
+    cpu_began, started = time.process_time(), time.time()
     for n, (topic, payload, key) in enumerate(messages):
         if rate:
             ahead = started + n / rate - time.time()
@@ -113,9 +128,40 @@ def publish(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate:
             window = [w for w in window if not w.is_published()]
     for info in window:
         info.wait_for_publish(60)
-    results.put((started, time.time(), published))
+    results.put((started, time.time(), published, time.process_time() - cpu_began))
     client.loop_stop()
     client.disconnect()
+
+
+@dataclass
+class Published:
+    """What the publishers did: first start, last finish, publish time per key, CPU seconds per publisher."""
+
+    started: float
+    finished: float
+    times: dict[tuple[str, str], float]
+    cpu_s: dict[str, tuple[float, float]]
+
+
+def run_publishers(port: int, messages: list[Message], rate: float, publishers: int) -> Published:
+    """Publish from `publishers` separate processes (each a share of the messages and of `rate`)."""
+    context = mp.get_context("spawn")
+    results: Any = context.Queue()
+    processes = [
+        context.Process(target=publish, args=(port, f"bench-publisher-{n}", messages[n::publishers],
+                                              rate / publishers, results))
+        for n in range(publishers)
+    ]  # fmt: skip
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=3600) for _ in processes]
+    for process in processes:
+        process.join()
+    times: dict[tuple[str, str], float] = {}
+    for outcome in outcomes:
+        times.update(outcome[2])
+    cpu = {f"publisher-{n}": (outcome[3], 1.0) for n, outcome in enumerate(outcomes)}
+    return Published(min(o[0] for o in outcomes), max(o[1] for o in outcomes), times, cpu)
 
 
 class CommitClock:
@@ -140,17 +186,6 @@ class CommitClock:
         self.totals.add(result)
         if self.totals.messages >= self.expected:
             self.done.set()
-
-
-def run_publisher(port: int, messages: list[tuple[str, bytes, tuple[str, str]]], rate: float) -> Any:
-    """Publish from a separate process; (started, finished, publish time by key)."""
-    context = mp.get_context("spawn")
-    results: Any = context.Queue()
-    publisher = context.Process(target=publish, args=(port, messages, rate, results))
-    publisher.start()
-    outcome = results.get(timeout=3600)
-    publisher.join()
-    return outcome
 
 
 def _counts(dsn: str) -> tuple[int, int, int]:
@@ -190,94 +225,169 @@ def timed_load(dsn: str, rows: list[list[Any]], *, idempotent: bool) -> float:
         return len(rows) / (time.perf_counter() - started)
 
 
+@dataclass
+class Phase:
+    """One timed phase: its clock of commits, what was published, and every process's CPU share."""
+
+    clock: CommitClock
+    published: Published
+    shares: dict[str, float]
+    bottleneck: str
+    began: float
+
+    def rows_per_s(self, rows: int) -> float:
+        """Rows over the phase's wall time (first publish or ingest start -> last commit)."""
+        return rows / (self.clock.last_commit - self.began)
+
+    def latencies_ms(self) -> np.ndarray:
+        """Publish-to-commit time of every message committed, in ms."""
+        times, commits = self.published.times, self.clock.commit_times
+        return np.array([(commits[k] - times[k]) * 1000 for k in times if k in commits])
+
+
+class Rig:
+    """The bench's servers and settings; runs the phases."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.postgres = LocalPostgres(workdir / "pg")
+        self.broker = LocalMosquitto(workdir / "mqtt", auth_dir=None)
+        self.workdir = workdir
+        self.dsn = ""
+
+    def start(self) -> Settings:
+        """Start the servers, migrate, register the units; the ingest settings."""
+        self.postgres.start()
+        self.broker.start()
+        self.dsn = self.postgres.create_database("bench")
+        migrate(self.dsn)
+        with psycopg.connect(self.dsn) as conn:
+            conn.execute("INSERT INTO units (id) SELECT 'bench-' || lpad(g::text, 5, '0')"
+                         " FROM generate_series(0, %s) g", (self.args.units - 1,))  # fmt: skip
+        return Settings(database_url=self.dsn, mqtt_url=self.broker.url, ingest_batch_max_messages=self.args.batch,
+                        ingest_http_port=0)  # fmt: skip
+
+    def meter(self) -> CpuMeter:
+        """CPU readers for ingest (this process), PostgreSQL (postmaster and backends) and Mosquitto."""
+        postmaster = int((self.postgres.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        broker = find_pid(str(self.workdir / "mqtt"))
+        assert broker is not None, "the bench's Mosquitto is not running"
+        return CpuMeter({
+            "ingest": (lambda: process_cpu_s(os.getpid()), 1.0),  # Python: one core under the GIL
+            "postgres": (lambda: tree_cpu_s(postmaster), float(CORES)),
+            "mosquitto": (lambda: process_cpu_s(broker), 1.0),  # single-threaded
+        })  # fmt: skip
+
+    def truncate(self) -> None:
+        """Empty the data tables between phases."""
+        with psycopg.connect(self.dsn) as conn:
+            conn.execute("TRUNCATE telemetry, events")
+
+    def live(self, settings: Settings, messages: list[Message], rate: float) -> Phase:
+        """Ingest runs while the publishers publish (flat out, or paced at `rate`)."""
+        clock, meter = CommitClock(len(messages)), self.meter()
+        pipeline = Ingest(settings, on_committed=clock.on_committed)
+        pipeline.start()
+        pipeline.consumer.connected.wait(10)
+        meter.start()
+        published = run_publishers(self.broker.port, messages, rate, self.args.publishers)
+        clock.done.wait(600)
+        meter.stop(published.cpu_s)
+        pipeline.stop()
+        return Phase(clock, published, meter.figures(), meter.bottleneck(), published.started)
+
+    def catch_up(self, settings: Settings, messages: list[Message]) -> Phase:
+        """The messages queued while ingest is away, then drained by ingest alone."""
+        published = run_publishers(self.broker.port, messages, 0, self.args.publishers)
+        clock, meter = CommitClock(len(messages)), self.meter()
+        pipeline = Ingest(settings, on_committed=clock.on_committed)
+        began = time.time()
+        meter.start()
+        pipeline.start()
+        clock.done.wait(600)
+        meter.stop()
+        pipeline.stop()
+        return Phase(clock, published, meter.figures(), meter.bottleneck(), began)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20000, help="messages to publish (default 20000)")
     parser.add_argument("--samples", type=int, default=20, help="telemetry samples per message (default 20)")
     parser.add_argument("--units", type=int, default=500, help="units in the fleet (default 500)")
     parser.add_argument("--batch", type=int, default=500, help="ingest batch size in messages (default 500)")
-    parser.add_argument("--rate", type=float, default=0, help="publish at this many msg/s (default 0: flat out)")
+    parser.add_argument("--publishers", type=int, default=3, help="publisher processes (default 3)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    tune_gc()  # as `liftbrain ingest` does: this process is the ingest process
 
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
     workdir.chmod(0o755)
-    postgres = LocalPostgres(workdir / "pg")
-    broker = LocalMosquitto(workdir / "mqtt", auth_dir=None)
+    rig = Rig(args, workdir)
     try:
-        postgres.start()
-        broker.start()
-        dsn = postgres.create_database("bench")
-        migrate(dsn)
+        settings = rig.start()
         print(f"generating {args.messages} messages x {args.samples} samples for {args.units} units ...", flush=True)
         messages = fleet_messages(args.messages, args.samples, args.units, args.seed)
-        with psycopg.connect(dsn) as conn:
-            conn.execute("INSERT INTO units (id) SELECT 'bench-' || lpad(g::text, 5, '0')"
-                         " FROM generate_series(0, %s) g", (args.units - 1,))  # fmt: skip
         expected_rows = sum(1 for m in messages if m[0].endswith("/telemetry")) * args.samples
         expected_events = sum(1 for m in messages if m[0].endswith("/event"))
-
-        settings = Settings(database_url=dsn, mqtt_url=broker.url, ingest_batch_max_messages=args.batch,
-                            ingest_http_port=0)  # fmt: skip
-        # Live: ingest runs while a separate process publishes.
-        live = CommitClock(args.messages)
-        pipeline = Ingest(settings, on_committed=live.on_committed)
-        pipeline.start()
-        pipeline.consumer.connected.wait(10)
-        print("live: publishing from a separate process; ingest running here ...", flush=True)
-        pub_started, pub_finished, published = run_publisher(broker.port, messages, args.rate)
-        live.done.wait(600)
-        pipeline.stop()
-        stored_rows, stored_events, dead = _counts(dsn)
-        elapsed = live.last_commit - pub_started
-        latencies = np.array([live.commit_times[k] - published[k] for k in published if k in live.commit_times])
-
-        # Catch-up: the same messages queued in ingest's session while it was away, then drained alone.
-        with psycopg.connect(dsn) as conn:
-            conn.execute("TRUNCATE telemetry, events")
-        print("catch-up: publishing while ingest is away ...", flush=True)
-        run_publisher(broker.port, messages, 0)
-        drain = CommitClock(args.messages)
-        pipeline = Ingest(settings, on_committed=drain.on_committed)
-        drain_started = time.time()
-        pipeline.start()
-        drain.done.wait(600)
-        pipeline.stop()
-        drain_rows = _counts(dsn)[0]
-        drain_rate = drain_rows / (drain.last_commit - drain_started)
-
+        print(f"live: {args.publishers} publisher processes flat out, ingest running here ...", flush=True)
+        live = rig.live(settings, messages, 0)
+        stored_rows, stored_events, dead = _counts(rig.dsn)
+        rig.truncate()
+        print("catch-up: publishing while ingest is away, then ingest drains alone ...", flush=True)
+        drain = rig.catch_up(settings, messages)
+        drain_rows = _counts(rig.dsn)[0]
+        rig.truncate()
+        live_rate = args.messages / (live.clock.last_commit - live.began)
+        paced_rate = PACED_SHARE * live_rate
+        paced_messages = messages[: max(1, min(len(messages), int(paced_rate * PACED_MAX_S)))]
+        print(f"paced: {paced_rate:.0f} msg/s ({PACED_SHARE:.0%} of the live rate) ...", flush=True)
+        paced = rig.live(settings, paced_messages, paced_rate)
+        paced_rows = _counts(rig.dsn)[0]
         rows = baseline_rows(messages)
-        raw_rate = timed_load(dsn, rows, idempotent=False)
-        merge_rate = timed_load(dsn, rows, idempotent=True)
+        raw_rate = timed_load(rig.dsn, rows, idempotent=False)
+        merge_rate = timed_load(rig.dsn, rows, idempotent=True)
     finally:
-        broker.stop()
-        postgres.stop()
+        rig.broker.stop()
+        rig.postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    figures = {
+    paced_expected = sum(args.samples for m in paced_messages if m[0].endswith("/telemetry"))
+    latencies = live.latencies_ms()
+    paced_latencies = paced.latencies_ms()
+    figures: dict[str, Any] = {
         "messages": args.messages,
-        "publish_rate_limit": args.rate,
         "samples_per_message": args.samples,
-        "e2e_messages_per_s": round(args.messages / elapsed),
-        "e2e_rows_per_s": round(expected_rows / elapsed),
-        "publish_messages_per_s": round(args.messages / (pub_finished - pub_started)),
-        "latency_p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 1),
-        "latency_p99_ms": round(float(np.percentile(latencies, 99)) * 1000, 1),
-        "catch_up_rows_per_s": round(drain_rate),
-        "catch_up_ratio": round(drain_rate / raw_rate, 3),
+        "publishers": args.publishers,
         "raw_copy_rows_per_s": round(raw_rate),
         "merge_path_rows_per_s": round(merge_rate),
-        "ratio": round(expected_rows / elapsed / raw_rate, 3),
-        "lost": int(expected_rows - stored_rows)
-        + int(expected_events - stored_events)
-        + int(expected_rows - drain_rows),
-        "dead_lettered": int(dead),
-    }
+        "e2e_messages_per_s": round(live_rate),
+        "e2e_rows_per_s": round(live.rows_per_s(expected_rows)),
+        "ratio": round(live.rows_per_s(expected_rows) / raw_rate, 3),
+        "publish_messages_per_s": round(args.messages / (live.published.finished - live.published.started)),
+        "e2e_latency_p50_ms": round(float(np.percentile(latencies, 50)), 1),
+        "e2e_latency_p99_ms": round(float(np.percentile(latencies, 99)), 1),
+        "e2e_bottleneck": live.bottleneck,
+        "e2e_cpu_share": live.shares,
+        "catch_up_rows_per_s": round(drain.rows_per_s(drain_rows)),
+        "catch_up_ratio": round(drain.rows_per_s(drain_rows) / raw_rate, 3),
+        "catch_up_bottleneck": drain.bottleneck,
+        "catch_up_cpu_share": drain.shares,
+        "paced_messages_per_s": round(paced_rate),
+        "paced_latency_p50_ms": round(float(np.percentile(paced_latencies, 50)), 1),
+        "paced_latency_p99_ms": round(float(np.percentile(paced_latencies, 99)), 1),
+        "paced_bottleneck": paced.bottleneck,
+        "paced_cpu_share": paced.shares,
+        "lost": (expected_rows - stored_rows) + (expected_events - stored_events) + (expected_rows - drain_rows)
+        + (paced_expected - paced_rows),
+        "dead_lettered": dead,
+    }  # fmt: skip
     print()
-    print(f"{'figure':<28}{'value':>14}")
-    print("-" * 42)
+    print(f"{'figure':<24}  value")
+    print("-" * 72)
     for name, value in figures.items():
-        print(f"{name:<28}{value:>14}")
+        text = "  ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        print(f"{name:<24}  {text}")
     print(json.dumps(figures))
     return 0 if figures["lost"] == 0 else 1
 

@@ -4,8 +4,9 @@ With --calibrate: the fleet against every published figure of simulators/CALIBRA
     .venv/bin/python bench/simulator.py [--units 10000] [--minutes 10] [--sample-period 10]
     .venv/bin/python bench/simulator.py --calibrate [--units 1000] [--days 30] [--sample-period 900]
 
-Uses LIFTBRAIN_MQTT_URL when set, else starts a throwaway local Mosquitto. Prints a table, then one JSON
-object with the figures as the last line.
+Publishes to a throwaway local Mosquitto and reports each process's CPU share (simulator, broker) and the
+bottleneck. Status messages are counted apart from telemetry. Prints a table, then one JSON object with the
+figures as the last line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from cpu_share import CpuMeter, find_pid, process_cpu_s
 
 from runtime.settings import parse_mqtt_url
 from simulators.calibration import check, fault_rates, measure_run
@@ -58,13 +61,24 @@ def _config(args: argparse.Namespace, labels: Path) -> RunConfig:
     )
 
 
-def _publish(args: argparse.Namespace, config: RunConfig, url: str) -> tuple[RunSummary, float]:
+def _publish(
+    args: argparse.Namespace, config: RunConfig, url: str, broker_pid: int
+) -> tuple[RunSummary, float, CpuMeter]:
+    """Generate and publish at QoS 1 (the fleet built before the clock starts); the CPU of both processes."""
+    fleet = build_fleet(seed=1, units=args.units, start=START)
     publisher = Publisher(parse_mqtt_url(url), client_id="liftbrain-bench-simulator")
     publisher.connect()
+    meter = CpuMeter({
+        "simulator": (lambda: process_cpu_s(os.getpid()), 1.0),  # Python: one core under the GIL
+        "mosquitto": (lambda: process_cpu_s(broker_pid), 1.0),  # single-threaded
+    })  # fmt: skip
+    meter.start()
     began = time.perf_counter()
-    summary = run(config, publisher, stop=threading.Event(), fleet=build_fleet(seed=1, units=args.units, start=START))
+    summary = run(config, publisher, stop=threading.Event(), fleet=fleet)
     publisher.close()  # waits for every acknowledgement
-    return summary, time.perf_counter() - began
+    elapsed = time.perf_counter() - began
+    meter.stop()
+    return summary, elapsed, meter
 
 
 def calibrate(args: argparse.Namespace) -> None:
@@ -118,20 +132,18 @@ def main() -> None:
         began = time.perf_counter()
         generated = run(config, Counter(), stop=threading.Event(), fleet=fleet)
         generate_s = time.perf_counter() - began
-        broker = None
-        url = os.environ.get("LIFTBRAIN_MQTT_URL")
-        if not url:
-            broker = LocalMosquitto(workdir / "mosquitto", auth_dir=None)
-            broker.start()
-            url = broker.url
+        # A throwaway local broker, so that its CPU share can be read (a remote one's cannot).
+        broker = LocalMosquitto(workdir / "mosquitto", auth_dir=None)
+        broker.start()
         try:
-            published, publish_s = _publish(args, config, url)
+            broker_pid = find_pid(str(workdir / "mosquitto"))
+            assert broker_pid is not None, "the bench's Mosquitto is not running"
+            published, publish_s, meter = _publish(args, config, broker.url, broker_pid)
         finally:
-            if broker:
-                broker.stop()
+            broker.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    figures = {
+    figures: dict[str, object] = {
         "units": args.units,
         "simulated_minutes": args.minutes,
         "sample_period_s": args.sample_period,
@@ -148,10 +160,13 @@ def main() -> None:
         "publish_samples_per_s": round(published.samples / publish_s),
         "publish_s": round(publish_s, 2),
         "sim_speedup_x": round(args.minutes * 60 / publish_s, 1),
+        "publish_bottleneck": meter.bottleneck(),
+        "publish_cpu_share": meter.figures(),
     }
-    print(f"{'figure':<28}{'value':>14}")
+    print(f"{'figure':<34}{'value':>14}")
     for name, value in figures.items():
-        print(f"{name:<28}{value:>14}")
+        text = "  ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+        print(f"{name:<34}{text:>14}")
     print(json.dumps(figures))
 
 

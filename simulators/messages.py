@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import compress
 from typing import Any, Literal
 
 import msgspec
@@ -32,67 +33,60 @@ def to_datetime(ts: float) -> datetime:
     return datetime.fromtimestamp(round(ts, 3), UTC)
 
 
-def _columns(block: list[Snapshot], name: str, decimals: int | None = _DECIMALS) -> list[list[Any]]:
-    """One signal over the block, as a list per unit of its values per step."""
-    stacked = np.stack([getattr(snapshot, name) for snapshot in block])
-    if decimals is not None:
-        stacked = np.round(stacked, decimals)
-    return stacked.T.tolist()  # type: ignore[no-any-return]
+# Each signal's decimals (None: an integer or a flag, sent as is), in the order of TelemetrySample's fields.
+_SIGNALS: tuple[tuple[str, int | None], ...] = (
+    ("floor", None), ("position_m", 3), ("direction", None), ("speed_mps", 3), ("load_pct", 1),
+    ("door_state", None), ("motor_current_a", 2), ("motor_temp_c", 2), ("drive_temp_c", 2),
+    ("brake_engaged", None), ("levelling_error_mm", 1), ("trip_count", None), ("door_cycles", None),
+    ("energy_kwh", 3), ("standby_power_w", 1),
+)  # fmt: skip
+# Snapshot attribute -> extras key, with decimals.
+_EXTRAS: tuple[tuple[str, str, int | None], ...] = (
+    ("door_open_s", "door_open_s", 2), ("door_close_s", "door_close_s", 2), ("door_reopens", "door_reopens", None),
+    ("vibration_hf", "vibration_hf_rms", 4), ("stop_distance_mm", "stop_distance_mm", 1),
+)  # fmt: skip
+_DOOR_NAME_OF = np.array(_DOOR_NAMES, dtype=object)
+
+
+def _stacked(block: list[Snapshot], name: str, decimals: int | None = _DECIMALS) -> np.ndarray:
+    """One signal over the block as (unit, step), rounded in one numpy call."""
+    stacked = np.stack([getattr(snapshot, name) for snapshot in block], axis=1)
+    return stacked if decimals is None else np.round(stacked, decimals)
+
+
+def _unit_columns(block: list[Snapshot]) -> dict[str, list[Any]]:
+    """Every field of TelemetrySample as a list per unit of its values per step (Python values, ready to encode)."""
+    ts = _stacked(block, "ts", 3).tolist()
+    columns: dict[str, list[Any]] = {"ts": [[datetime.fromtimestamp(t, UTC) for t in unit] for unit in ts]}
+    for name, decimals in _SIGNALS:
+        values = _stacked(block, name, decimals)
+        columns[name] = (_DOOR_NAME_OF[values] if name == "door_state" else values).tolist()
+    vibration = np.round(np.stack([snapshot.vibration for snapshot in block], axis=1), _DECIMALS)  # unit, step, axis
+    for axis, name in enumerate(("vibration_x", "vibration_y", "vibration_z")):
+        columns[name] = vibration[:, :, axis].tolist()
+    extras = [_stacked(block, name, decimals).tolist() for name, _, decimals in _EXTRAS]
+    keys = [key for _, key, _ in _EXTRAS]
+    columns["extras"] = [[dict(zip(keys, values, strict=True)) for values in zip(*unit, strict=True)]
+                         for unit in zip(*extras, strict=True)]  # fmt: skip
+    return columns
 
 
 def telemetry_payloads(block: list[Snapshot]) -> Iterator[tuple[int, bytes, int]]:
-    """(unit index, payload, sample count) for each unit that reported during the block."""
-    reporting = np.stack([snapshot.reporting for snapshot in block]).T
-    # Rounded here in one numpy call: per-sample rounding was a fifth of the encoding time.
-    ts = np.round(np.stack([snapshot.ts for snapshot in block]), 3).T.tolist()
-    vib = np.round(np.stack([snapshot.vibration for snapshot in block]), _DECIMALS).transpose(1, 0, 2).tolist()
-    cols = {
-        name: _columns(block, name, decimals)
-        for name, decimals in (
-            ("floor", None), ("position_m", 3), ("direction", None), ("speed_mps", 3), ("load_pct", 1),
-            ("door_state", None), ("motor_current_a", 2), ("motor_temp_c", 2), ("drive_temp_c", 2),
-            ("brake_engaged", None), ("levelling_error_mm", 1), ("trip_count", None), ("door_cycles", None),
-            ("energy_kwh", 3), ("standby_power_w", 1), ("door_open_s", 2), ("door_close_s", 2),
-            ("door_reopens", None), ("vibration_hf", 4), ("stop_distance_mm", 1),
-        )
-    }  # fmt: skip
-    for unit, (unit_reporting, unit_ts, unit_vib) in enumerate(zip(reporting, ts, vib, strict=True)):
-        steps = range(len(block)) if unit_reporting.all() else np.flatnonzero(unit_reporting).tolist()
-        if not steps:
-            continue
-        c = {name: values[unit] for name, values in cols.items()}
-        samples = [
-            TelemetrySample(
-                ts=datetime.fromtimestamp(unit_ts[i], UTC),
-                floor=c["floor"][i],
-                position_m=c["position_m"][i],
-                direction=c["direction"][i],
-                speed_mps=c["speed_mps"][i],
-                load_pct=c["load_pct"][i],
-                door_state=_DOOR_NAMES[c["door_state"][i]],
-                motor_current_a=c["motor_current_a"][i],
-                motor_temp_c=c["motor_temp_c"][i],
-                drive_temp_c=c["drive_temp_c"][i],
-                vibration_x=unit_vib[i][0],
-                vibration_y=unit_vib[i][1],
-                vibration_z=unit_vib[i][2],
-                brake_engaged=c["brake_engaged"][i],
-                levelling_error_mm=c["levelling_error_mm"][i],
-                trip_count=c["trip_count"][i],
-                door_cycles=c["door_cycles"][i],
-                energy_kwh=c["energy_kwh"][i],
-                standby_power_w=c["standby_power_w"][i],
-                extras={
-                    "door_open_s": c["door_open_s"][i],
-                    "door_close_s": c["door_close_s"][i],
-                    "door_reopens": c["door_reopens"][i],
-                    "vibration_hf_rms": c["vibration_hf"][i],
-                    "stop_distance_mm": c["stop_distance_mm"][i],
-                },
-            )
-            for i in steps
-        ]
-        yield unit, _ENCODER.encode(TelemetryBatch(samples=samples)), len(samples)
+    """(unit index, payload, sample count) for each unit that reported during the block.
+
+    Samples are built positionally from per-unit columns (numpy rounds and converts whole signals at once):
+    per-field keyword construction was most of the generation time (bench/simulator.py).
+    """
+    reporting = np.stack([snapshot.reporting for snapshot in block], axis=1)
+    columns = _unit_columns(block)
+    fields = [columns[name] for name in TelemetrySample.__struct_fields__]  # KeyError: a field not generated
+    for unit, unit_reporting in enumerate(reporting):
+        rows = zip(*(field[unit] for field in fields), strict=True)
+        if not unit_reporting.all():
+            rows = compress(rows, unit_reporting.tolist())  # type: ignore[assignment]
+        samples = [TelemetrySample(*row) for row in rows]
+        if samples:
+            yield unit, _ENCODER.encode(TelemetryBatch(samples=samples)), len(samples)
 
 
 def event_payload(incident: Incident) -> bytes:
