@@ -82,13 +82,11 @@ def telemetry_payloads(block: list[Snapshot]) -> Iterator[tuple[int, bytes, int]
                 door_cycles=c["door_cycles"][i],
                 energy_kwh=c["energy_kwh"][i],
                 standby_power_w=c["standby_power_w"][i],
-                extras={
-                    "door_open_s": c["door_open_s"][i],
-                    "door_close_s": c["door_close_s"][i],
-                    "door_reopens": c["door_reopens"][i],
-                    "vibration_hf_rms": c["vibration_hf"][i],
-                    "stop_distance_mm": c["stop_distance_mm"][i],
-                },
+                door_open_s=c["door_open_s"][i],
+                door_close_s=c["door_close_s"][i],
+                door_reopens=c["door_reopens"][i],
+                vibration_hf_rms=c["vibration_hf"][i],
+                stop_distance_mm=c["stop_distance_mm"][i],
             )
             for i in steps
         ]

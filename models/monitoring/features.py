@@ -30,10 +30,9 @@ __all__ = [
     "upsert_features",
 ]
 
-# Raw signals a feature pass needs, as (name, SQL expression); door and brake details come in `extras`.
+# Raw signals a feature pass needs, as (name, SQL expression).
 # Times travel as epoch microseconds: unambiguous in CSV, and a plain integer cast for polars.
 _EPOCH_US = "(extract(epoch FROM {0}) * 1000000)::bigint"
-_NUMBER = "CASE WHEN jsonb_typeof(extras -> '{0}') = 'number' THEN (extras ->> '{0}')::float8 END"
 _WINDOW_SELECT: tuple[tuple[str, str], ...] = (
     ("unit_id", "unit_id"),
     ("time", _EPOCH_US.format("time")),
@@ -49,10 +48,10 @@ _WINDOW_SELECT: tuple[tuple[str, str], ...] = (
     ("door_cycles", "door_cycles"),
     ("energy_kwh", "energy_kwh"),
     ("standby_power_w", "standby_power_w"),
-    ("door_open_s", _NUMBER.format("door_open_s")),
-    ("door_close_s", _NUMBER.format("door_close_s")),
-    ("vibration_hf", _NUMBER.format("vibration_hf_rms")),
-    ("stop_distance_mm", _NUMBER.format("stop_distance_mm")),
+    ("door_open_s", "door_open_s"),
+    ("door_close_s", "door_close_s"),
+    ("vibration_hf", "vibration_hf_rms"),
+    ("stop_distance_mm", "stop_distance_mm"),
 )
 WINDOW_COLUMNS = tuple(name for name, _ in _WINDOW_SELECT)
 _WINDOW_SCHEMA: dict[str, pl.DataType] = {

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from psycopg.types.json import Jsonb
 
 from models.db import Connection
 from models.telemetry.presence import register_units, touch_last_seen
@@ -39,15 +38,14 @@ def unit_rows(
     rows = []
     for i in range(n):
         at = START + timedelta(seconds=int(t[i]))
-        extras = {"door_open_s": round(2.5 * (1 + 0.6 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
-                  "door_close_s": round(3.0 * (1 + 0.9 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
-                  "vibration_hf_rms": round(0.02 * np.exp(0.1 * rng.normal()), 4),
-                  "stop_distance_mm": round(8.0 * (1 + 0.1 * rng.normal()), 1)}  # fmt: skip
+        door = (round(2.5 * (1 + 0.6 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
+                round(3.0 * (1 + 0.9 * wear[i]) * (1 + 0.04 * rng.normal()), 2), int(reopen[i]),
+                round(0.02 * np.exp(0.1 * rng.normal()), 4), round(8.0 * (1 + 0.1 * rng.normal()), 1))  # fmt: skip
         current = 20.0 + 0.1 * direction[i] * (load[i] - 45) + rng.normal(0, 0.4) if moving[i] else 0.0
         rows.append((unit_id, at, at, 3, 9.0, int(direction[i]), 1.6 * direction[i], float(load[i]), 0, current,
                      45 + rng.normal(0, 0.5), 40 + rng.normal(0, 0.5), 0.06, 0.06, 0.12 * np.exp(0.1 * rng.normal()),
                      not moving[i], float(rng.normal(0, 1.5)), int(trips[i]), int(doors[i]),
-                     5000 + 0.05 * float(trips[i] - trips[0]), 150 + rng.normal(0, 3), Jsonb(extras)))  # fmt: skip
+                     5000 + 0.05 * float(trips[i] - trips[0]), 150 + rng.normal(0, 3), None, *door))  # fmt: skip
     return rows
 
 
