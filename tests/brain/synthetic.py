@@ -63,6 +63,5 @@ def window_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
              "drive_temp_c", "vibration_z", "levelling_error_mm", "trip_count", "door_cycles", "energy_kwh",
              "standby_power_w", "door_open_s", "door_close_s", "vibration_hf", "stop_distance_mm"]  # fmt: skip
     picked = [(r[0], r[1], r[5], r[6], r[7], r[9], r[10], r[11], r[14], r[16], r[17], r[18], r[19], r[20],
-               r[21].obj["door_open_s"], r[21].obj["door_close_s"], r[21].obj["vibration_hf_rms"],
-               r[21].obj["stop_distance_mm"]) for r in rows]  # fmt: skip
+               r[22], r[23], r[25], r[26]) for r in rows]  # fmt: skip
     return pl.DataFrame(picked, schema=names, orient="row").with_columns(pl.col("time").dt.cast_time_unit("us"))
