@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def run(conn: Connection, *, now: datetime, root: Path, hot_for: timedelta, retention: timedelta) -> None:
     """Move each day older than `hot_for` (once rolled up) under `root`; drop cold days older than `retention`."""
     before = cold_horizon(conn, now=now, age=hot_for)
-    for day in move_to_cold(conn, root=root, before=before) if before is not None else ():
+    for day in move_to_cold(conn, root=root, before=before, now=now) if before is not None else ():
         log.info("cold tier: %s moved, %d rows in %s (chunk %s dropped)", day.day, day.rows, day.path, day.chunk)
     dropped = drop_cold_days(root, older_than=now - retention)
     if dropped:

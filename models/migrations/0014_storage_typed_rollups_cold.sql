@@ -117,5 +117,5 @@ CREATE TABLE telemetry_marks (
     name      text PRIMARY KEY,
     until     timestamptz NOT NULL,
     location  text,
-    moved_at  timestamptz NOT NULL DEFAULT now()
+    moved_at  timestamptz NOT NULL             -- when the writer moved it (its clock, as ingest's received_at)
 );

@@ -138,7 +138,7 @@ _CHUNKS = (
 )
 
 
-def move_to_cold(conn: Connection, *, root: Path, before: datetime) -> list[ColdDay]:
+def move_to_cold(conn: Connection, *, root: Path, before: datetime, now: datetime) -> list[ColdDay]:
     """Move every telemetry chunk that ends by `before` to a Parquet file per day under `root`; drop them."""
     moved = []
     mark = read_mark(conn, COLD_MARK)
@@ -163,7 +163,7 @@ def move_to_cold(conn: Connection, *, root: Path, before: datetime) -> list[Cold
         moved.append(ColdDay(day, target, held, name))
         until = end if until is None else max(until, end)
     if until is not None:
-        set_mark(conn, COLD_MARK, until=until, location=str(root))
+        set_mark(conn, COLD_MARK, until=until, at=now, location=str(root))
     return moved
 
 

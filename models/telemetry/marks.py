@@ -15,22 +15,26 @@ COLD_MARK = "cold:telemetry"
 
 @dataclass(frozen=True)
 class Mark:
-    """A derived store is complete before `until`; `location` says where it lives when not in the database."""
+    """A derived store is complete before `until` as of `at` (the writer's clock); `location` says where it
+    lives when not in the database."""
 
     until: datetime
     location: str | None
+    at: datetime
 
 
 def read_mark(conn: Connection, name: str) -> Mark | None:
     """The mark called `name`, or None before its store was first written."""
-    row = conn.execute("SELECT until, location FROM telemetry_marks WHERE name = %(name)s", {"name": name}).fetchone()
-    return None if row is None else Mark(row["until"], row["location"])  # type: ignore[arg-type]
+    query = "SELECT until, location, moved_at FROM telemetry_marks WHERE name = %(name)s"
+    row = conn.execute(query, {"name": name}).fetchone()
+    return None if row is None else Mark(row["until"], row["location"], row["moved_at"])  # type: ignore[arg-type]
 
 
-def set_mark(conn: Connection, name: str, *, until: datetime, location: str | None = None) -> None:
-    """Move the mark called `name` to `until` (and `location`)."""
+def set_mark(conn: Connection, name: str, *, until: datetime, at: datetime, location: str | None = None) -> None:
+    """Move the mark called `name` to `until` (and `location`) at `at`."""
     conn.execute(
-        "INSERT INTO telemetry_marks (name, until, location) VALUES (%(name)s, %(until)s, %(location)s)"
-        " ON CONFLICT (name) DO UPDATE SET until = excluded.until, location = excluded.location, moved_at = now()",
-        {"name": name, "until": until, "location": location},
+        "INSERT INTO telemetry_marks (name, until, location, moved_at) VALUES (%(name)s, %(until)s, %(location)s,"
+        " %(at)s) ON CONFLICT (name) DO UPDATE SET until = excluded.until, location = excluded.location,"
+        " moved_at = excluded.moved_at",
+        {"name": name, "until": until, "location": location, "at": at},
     )

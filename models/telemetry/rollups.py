@@ -104,13 +104,24 @@ def combined_aggregates() -> sql.Composed:
 _ROLL = sql.SQL(
     "INSERT INTO {table} (unit_id, bucket, {columns})"
     " SELECT unit_id, time_bucket(%(width)s, {time}) AS bucket, {aggregates} FROM {source}"
-    " WHERE {time} >= %(since)s AND {time} < %(until)s GROUP BY 1, 2"
+    " WHERE {time} >= %(since)s AND {time} < %(until)s{late} GROUP BY 1, 2"
     " ON CONFLICT (unit_id, bucket) DO UPDATE SET ({columns}, rolled_at) = ({excluded}, now())"
 )
+# Only the (unit, hour) pairs that received rows since the last pass: a re-roll of the lookback costs a scan of
+# its rows' keys, and aggregates only what changed.
+_LATE = sql.SQL(
+    " AND (unit_id, time_bucket(%(width)s, time)) IN (SELECT DISTINCT unit_id, time_bucket(%(width)s, time)"
+    " FROM telemetry WHERE time >= %(since)s AND time < %(until)s AND received_at >= %(received_since)s)"
+)
+# Rows ingest received shortly before the last pass may not have been committed by then: they count as new.
+COMMIT_MARGIN = timedelta(minutes=5)
 
 
-def _roll(conn: Connection, rollup: Rollup, *, since: datetime, until: datetime) -> int:
-    """Upsert `rollup`'s buckets in [since, until) from its source; the buckets written."""
+def _roll(
+    conn: Connection, rollup: Rollup, *, since: datetime, until: datetime, received_since: datetime | None = None
+) -> int:
+    """Upsert `rollup`'s buckets in [since, until) from its source (hourly: only the buckets with rows received
+    since `received_since`, when given); the buckets written."""
     hourly = rollup is HOURLY
     query = _ROLL.format(
         table=sql.Identifier(rollup.table),
@@ -118,10 +129,11 @@ def _roll(conn: Connection, rollup: Rollup, *, since: datetime, until: datetime)
         time=sql.Identifier("time" if hourly else "bucket"),
         aggregates=raw_aggregates() if hourly else combined_aggregates(),
         source=sql.Identifier("telemetry" if hourly else HOURLY.table),
+        late=_LATE if hourly and received_since is not None else sql.SQL(""),
         excluded=sql.SQL(", ").join(sql.Identifier("excluded", name) for name in _NAMES),
     )
-    cursor = conn.execute(query, {"width": rollup.width, "since": since, "until": until})
-    return max(cursor.rowcount, 0)
+    params = {"width": rollup.width, "since": since, "until": until, "received_since": received_since}
+    return max(conn.execute(query, params).rowcount, 0)
 
 
 def _floor(at: datetime, width: timedelta) -> datetime:
@@ -132,13 +144,12 @@ def _floor(at: datetime, width: timedelta) -> datetime:
 
 @dataclass(frozen=True)
 class RollupRun:
-    """What one refresh rolled: per table, the range re-rolled and the buckets written."""
+    """What one refresh rolled: hourly buckets re-rolled for late rows and rolled new, daily buckets rolled."""
 
-    hourly_since: datetime | None
-    hourly_buckets: int
+    late_buckets: int
+    new_buckets: int
     daily_since: datetime | None
     daily_buckets: int
-    rolled_until: datetime
 
 
 def _first_raw(conn: Connection) -> datetime | None:
@@ -147,28 +158,43 @@ def _first_raw(conn: Connection) -> datetime | None:
     return first if isinstance(first, datetime) else None
 
 
-def refresh_rollups(conn: Connection, *, now: datetime, lookback: timedelta) -> RollupRun:
-    """Roll complete hours, then complete days, from each mark minus `lookback`; move the marks."""
-    hourly_mark, daily_mark = read_mark(conn, HOURLY.mark), read_mark(conn, DAILY.mark)
-    cold = read_mark(conn, COLD_MARK)
-    first = _first_raw(conn)
+def _roll_hours(conn: Connection, *, now: datetime, lookback: timedelta) -> tuple[int, int, datetime | None]:
+    """Re-roll the lookback's hours that got late rows, roll the new complete hours; (late, new, first hour)."""
+    mark, cold = read_mark(conn, HOURLY.mark), read_mark(conn, COLD_MARK)
     hour_until = _floor(now, HOURLY.width)
-    start = first if hourly_mark is None else hourly_mark.until - lookback
-    hourly_since = None if start is None else max(_floor(start, HOURLY.width), cold.until if cold else start)
-    hourly = 0
-    if hourly_since is not None and hourly_since < hour_until:
-        hourly = _roll(conn, HOURLY, since=hourly_since, until=hour_until)
-        set_mark(conn, HOURLY.mark, until=max(hour_until, hourly_mark.until if hourly_mark else hour_until))
+    first = _first_raw(conn) if mark is None else mark.until
+    if first is None:
+        return 0, 0, None
+    # Days already cold have no raw rows left: a re-roll there would overwrite whole hours with late stragglers.
+    bound = cold.until if cold else datetime.min.replace(tzinfo=UTC)
+    new_since = max(_floor(first, HOURLY.width), bound)
+    late = new = 0
+    late_since = new_since
+    if mark is not None:
+        late_since = max(_floor(mark.until - lookback, HOURLY.width), bound)
+        if late_since < mark.until:
+            late = _roll(conn, HOURLY, since=late_since, until=mark.until, received_since=mark.at - COMMIT_MARGIN)
+    if new_since < hour_until:
+        new = _roll(conn, HOURLY, since=new_since, until=hour_until)
+    set_mark(conn, HOURLY.mark, until=max(hour_until, mark.until if mark else hour_until), at=now)
+    return late, new, min(late_since, new_since)
+
+
+def refresh_rollups(conn: Connection, *, now: datetime, lookback: timedelta) -> RollupRun:
+    """Roll complete hours (re-rolling those of the last `lookback` that got late rows), then the days they
+    complete or changed; move the marks."""
+    daily_mark = read_mark(conn, DAILY.mark)
+    late, new, touched = _roll_hours(conn, now=now, lookback=lookback)
     rolled = read_mark(conn, HOURLY.mark)
-    day_until = _floor(rolled.until, DAILY.width) if rolled else None
-    daily_since = None
+    if touched is None or rolled is None:
+        return RollupRun(late, new, None, 0)
+    day_until = _floor(rolled.until, DAILY.width)
+    daily_since = _floor(touched if daily_mark is None else min(daily_mark.until, touched), DAILY.width)
     daily = 0
-    if day_until is not None and hourly_since is not None:
-        daily_since = _floor(hourly_since if daily_mark is None else min(daily_mark.until, hourly_since), DAILY.width)
-        if daily_since < day_until:
-            daily = _roll(conn, DAILY, since=daily_since, until=day_until)
-            set_mark(conn, DAILY.mark, until=max(day_until, daily_mark.until if daily_mark else day_until))
-    return RollupRun(hourly_since, hourly, daily_since, daily, hour_until)
+    if daily_since < day_until:
+        daily = _roll(conn, DAILY, since=daily_since, until=day_until)
+        set_mark(conn, DAILY.mark, until=max(day_until, daily_mark.until if daily_mark else day_until), at=now)
+    return RollupRun(late, new, daily_since, daily)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ WIDTHS = (Bucket.HOUR, Bucket.SIX_HOURS, Bucket.DAY)
 def test_windows_from_rollups_equal_the_raw_computation(stored: Connection) -> None:
     raw = {bucket: _window(stored, SINCE, UNTIL, bucket) for bucket in WIDTHS}
     run = refresh_rollups(stored, now=START + timedelta(days=DAYS, hours=1), lookback=NO_LOOKBACK)
-    assert run.hourly_buckets == DAYS * 24
+    assert run.new_buckets == DAYS * 24
     assert run.daily_buckets == DAYS
     # Raw rows of the whole days inside the window go: only the rollups can still answer for them.
     stored.execute("DELETE FROM telemetry WHERE time >= %s AND time < %s", (START + timedelta(days=1),
@@ -96,18 +96,18 @@ def test_windows_from_rollups_equal_the_raw_computation(stored: Connection) -> N
 def test_refresh_is_incremental_idempotent_and_rerolls_late_data(stored: Connection) -> None:
     now = START + timedelta(days=1, minutes=30)
     first = refresh_rollups(stored, now=now, lookback=timedelta(hours=2))
-    assert first.hourly_buckets == 24
-    assert first.daily_buckets == 1
+    assert (first.new_buckets, first.late_buckets, first.daily_buckets) == (24, 0, 1)
     again = refresh_rollups(stored, now=now, lookback=timedelta(hours=2))
-    assert again.hourly_since == START + timedelta(hours=22)
-    assert again.hourly_buckets == 2
-    late = START + timedelta(hours=23, minutes=1)  # between two samples, inside the lookback
-    copy_telemetry(stored, rows=_rows(late, 1, seed=2))
-    refresh_rollups(stored, now=now, lookback=timedelta(hours=2))
+    assert (again.new_buckets, again.late_buckets) == (0, 0)  # nothing new, nothing late: nothing re-rolled
+    late = list(_rows(START + timedelta(hours=23, minutes=1), 1, seed=2)[0])  # between two samples
+    late[TELEMETRY_COLUMNS.index("received_at")] = now + timedelta(minutes=10)
+    too_late = list(_rows(START + timedelta(hours=20, minutes=1), 1, seed=3)[0])  # before the lookback
+    too_late[TELEMETRY_COLUMNS.index("received_at")] = now + timedelta(minutes=10)
+    copy_telemetry(stored, rows=[tuple(late), tuple(too_late)])
+    third = refresh_rollups(stored, now=now + timedelta(minutes=15), lookback=timedelta(hours=2))
+    assert (third.new_buckets, third.late_buckets, third.daily_buckets) == (0, 1, 1)
     rows = stored.execute("SELECT bucket, samples FROM telemetry_hourly ORDER BY bucket").fetchall()
-    assert len(rows) == 24
-    assert rows[23]["samples"] == 31
-    assert rows[22]["samples"] == 30
+    assert [row["samples"] for row in rows] == [30] * 23 + [31]
     day = stored.execute("SELECT samples FROM telemetry_daily").fetchall()
     assert [r["samples"] for r in day] == [24 * 30 + 1]
 
@@ -130,7 +130,7 @@ def test_cold_tier_moves_rolled_days_and_windows_read_it(stored: Connection, tmp
     refresh_rollups(stored, now=now, lookback=NO_LOOKBACK)
     before = cold_horizon(stored, now=now, age=timedelta(days=1))
     assert before == START + timedelta(days=DAYS - 1)
-    moved = move_to_cold(stored, root=tmp_path, before=before)
+    moved = move_to_cold(stored, root=tmp_path, before=before, now=now)
     assert [(m.day, m.rows) for m in moved] == [((START + timedelta(days=k)).date(), 24 * 30) for k in range(2)]
     left = stored.execute("SELECT count(*) AS n, min(time) AS first FROM telemetry").fetchone()
     assert left == {"n": 24 * 30, "first": START + timedelta(days=2)}
@@ -146,7 +146,7 @@ def test_cold_tier_moves_rolled_days_and_windows_read_it(stored: Connection, tmp
     _assert_same(_window(stored, START + timedelta(hours=20), START + timedelta(days=1, hours=4), Bucket.FIVE_MINUTES),
                  fine)  # fmt: skip
     _assert_same(_window(stored, SINCE, UNTIL, Bucket.HOUR), hours)
-    assert move_to_cold(stored, root=tmp_path, before=before) == []  # nothing left to move
+    assert move_to_cold(stored, root=tmp_path, before=before, now=now) == []  # nothing left to move
     assert drop_cold_days(tmp_path, older_than=START + timedelta(days=1, hours=1)) == [START.date()]
     assert not moved[0].path.exists()
     assert moved[1].path.exists()
@@ -155,9 +155,9 @@ def test_cold_tier_moves_rolled_days_and_windows_read_it(stored: Connection, tmp
 def test_late_rows_for_a_cold_day_merge_into_its_file(stored: Connection, tmp_path: Path) -> None:
     now = START + timedelta(days=DAYS)
     refresh_rollups(stored, now=now, lookback=NO_LOOKBACK)
-    move_to_cold(stored, root=tmp_path, before=START + timedelta(days=1))
+    move_to_cold(stored, root=tmp_path, before=START + timedelta(days=1), now=now)
     late = START + timedelta(hours=5, seconds=30)
     copy_telemetry(stored, rows=_rows(late, 1, seed=3))
-    (again,) = move_to_cold(stored, root=tmp_path, before=START + timedelta(days=1))
+    (again,) = move_to_cold(stored, root=tmp_path, before=START + timedelta(days=1), now=now)
     assert again.rows == 24 * 30 + 1
     assert pl.read_parquet(again.path)["time"].is_sorted()
