@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from models.access.tenancy import TenantScope
 from models.db import Connection
+from models.monitoring.features import read_window
 from models.queries import PageParams
 from models.telemetry.cold import cold_horizon, drop_cold_days, move_to_cold
 from models.telemetry.marks import COLD_MARK, read_mark
@@ -150,6 +152,18 @@ def test_cold_tier_moves_rolled_days_and_windows_read_it(stored: Connection, tmp
     assert drop_cold_days(tmp_path, older_than=START + timedelta(days=1, hours=1)) == [START.date()]
     assert not moved[0].path.exists()
     assert moved[1].path.exists()
+
+
+def test_the_brains_raw_window_reads_the_cold_tier(stored: Connection, tmp_path: Path) -> None:
+    now = START + timedelta(days=DAYS)
+    since, until = START + timedelta(hours=22), START + timedelta(days=2, hours=2)  # cold, then hot
+    before = read_window(stored, unit_ids=[UNIT], since=since, until=until)
+    refresh_rollups(stored, now=now, lookback=NO_LOOKBACK)
+    move_to_cold(stored, root=tmp_path, before=START + timedelta(days=2), now=now)
+    after = read_window(stored, unit_ids=[UNIT], since=since, until=until)
+    assert after.schema == before.schema
+    assert after.height == before.height == 28 * 30
+    assert_frame_equal(after, before, check_exact=False, rel_tol=1e-6)  # float4 values, printed or not
 
 
 def test_late_rows_for_a_cold_day_merge_into_its_file(stored: Connection, tmp_path: Path) -> None:
