@@ -1,22 +1,25 @@
 """Storage at rest and long reads: bytes per telemetry row in the hypertable vs the Parquet cold tier, and a
 30-day hourly window read from the rollups vs from raw rows (hot, then cold).
 
-    .venv/bin/python bench/storage.py [--units 100] [--days 30] [--period 30] [--seed 3]
+    .venv/bin/python bench/storage.py [--units 100] [--days 30] [--period 30] [--sim-days 1] [--seed 3]
 
 The simulated fleet (simulators.engine, seeded) is published as contract messages (simulators.messages),
 decoded and written by ingest's own path (decode_telemetry -> telemetry_rows -> copy_telemetry), so rows carry
-what a real fleet sends. Then, in order: the raw hourly window is read (no rollups yet: the baseline), the
-brain's rollups run, the window is read again (now from rollups), every day older than one day moves to the
-cold tier (the issue's goal: <= 25 bytes per row for data older than a day), and the same hourly buckets are
-computed from the cold files. Reads are the median of REPEATS. One process (plus PostgreSQL): the bench's own
-CPU and the server's are both reported. Uses LIFTBRAIN_DATABASE_URL when set (a scratch database!), else a
-throwaway local server. Prints a table, then one JSON object with every figure as the last line.
+what a real fleet sends; the first `--sim-days` are simulated and repeated (shifted, counters carried on) up
+to `--days`, since one simulator step costs about the same whatever the fleet's size. Then, in order: the raw
+hourly window is read (no rollups yet: the baseline), the brain's rollups run, the window is read again (now
+from rollups), every day older than one day moves to the cold tier (the issue's goal: <= 25 bytes per row for
+data older than a day), and the same hourly buckets are computed from the cold files. Reads are the median of
+REPEATS. One process (plus PostgreSQL): the bench's own CPU and the server's are both reported. Uses
+LIFTBRAIN_DATABASE_URL when set (a scratch database!), else a throwaway local server. Prints a table, then one
+JSON object with every figure as the last line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -36,7 +39,8 @@ from models.queries import PageParams
 from models.telemetry.cold import cold_buckets
 from models.telemetry.contract import decode_telemetry
 from models.telemetry.presence import register_units
-from models.telemetry.samples import ReceivedSamples, copy_telemetry, telemetry_rows
+from models.telemetry.rollups import COUNTERS
+from models.telemetry.samples import TELEMETRY_COLUMNS, ReceivedSamples, copy_telemetry, telemetry_rows
 from models.telemetry.windows import Bucket, telemetry_window
 from simulators.engine import Simulation
 from simulators.fleet import build_fleet
@@ -47,6 +51,10 @@ START = datetime(2026, 3, 2, tzinfo=UTC)
 DAY = timedelta(days=1)
 # Samples per published message, as the simulator batches them.
 BLOCK_STEPS = 20
+# Broker and ingest batching between a block's last sample and its commit.
+PUBLISH_LATENCY = timedelta(milliseconds=180)
+# Rows per COPY transaction, as an ingest batch of a busy fleet.
+COPY_ROWS = 100_000
 # Reads are timed this many times; the median is reported (the first read also warms the caches).
 REPEATS = 7
 # The issue's goal for data older than a day.
@@ -54,24 +62,58 @@ GOAL_BYTES_PER_ROW = 25.0
 WINDOW_DAYS = 30
 
 
-def _ingest(dsn: str, args: argparse.Namespace) -> tuple[int, float]:
-    """Simulate the fleet and write it through ingest's decode and COPY path; (rows, seconds)."""
+def _simulated_rows(args: argparse.Namespace) -> tuple[list[str], list[list[Any]]]:
+    """The fleet's first `--sim-days` through ingest's decode path: (unit ids, rows in TELEMETRY_COLUMNS order)."""
     fleet = build_fleet(seed=args.seed, units=args.units, start=START)
     sim = Simulation(fleet, start=START, sample_period_s=args.period)
-    steps = round(args.days * 86_400 / args.period)
-    rows_written, began = 0, time.perf_counter()
+    steps = round(args.sim_days * 86_400 / args.period)
+    rows: list[list[Any]] = []
+    for first in range(0, steps, BLOCK_STEPS):
+        block = [sim.step().snapshot for _ in range(min(BLOCK_STEPS, steps - first))]
+        # Published once the block is complete: each sample reaches ingest some seconds after its own time.
+        received_at = datetime.fromtimestamp(float(block[-1].ts.max()), UTC) + PUBLISH_LATENCY
+        received = [
+            ReceivedSamples(fleet.unit_ids[unit], received_at, decode_telemetry(payload))
+            for unit, payload, _ in telemetry_payloads(block)
+        ]
+        rows.extend(telemetry_rows(received))
+    return list(fleet.unit_ids), rows
+
+
+def _ingest(dsn: str, args: argparse.Namespace) -> tuple[int, float]:
+    """Simulate the fleet's first days, write them and their repeats up to `--days` by the COPY path; (rows, s).
+
+    A repeat is the simulated block shifted by its length, each unit's counters carried on from where the last
+    repeat ended; the simulator's cost (about 50 ms a step whatever the fleet) would otherwise decide the bench.
+    """
+    began = time.perf_counter()
+    unit_ids, block = _simulated_rows(args)
+    at = {name: TELEMETRY_COLUMNS.index(name) for name in ("unit_id", "time", "received_at", *COUNTERS)}
+    growth: dict[tuple[str, str], float] = {}
+    for counter in COUNTERS:
+        values: dict[str, list[float]] = {}
+        for row in block:
+            if row[at[counter]] is not None:
+                values.setdefault(row[at["unit_id"]], []).append(row[at[counter]])
+        growth |= {(unit, counter): max(v) - min(v) + 1 for unit, v in values.items()}
+    rows_written = 0
     with connect(dsn) as conn:
-        register_units(conn, ids=set(fleet.unit_ids))
-        for first in range(0, steps, BLOCK_STEPS):
-            block = [sim.step().snapshot for _ in range(min(BLOCK_STEPS, steps - first))]
-            received = [
-                ReceivedSamples(fleet.unit_ids[unit], START, decode_telemetry(payload))
-                for unit, payload, _ in telemetry_payloads(block)
-            ]
-            rows_written += copy_telemetry(conn, rows=telemetry_rows(received)).new
-            conn.commit()
-            if first % (BLOCK_STEPS * 50) == 0:
-                print(f"  {rows_written} rows ({(first + len(block)) * args.period / 86_400:.1f} days)", flush=True)
+        register_units(conn, ids=set(unit_ids))
+        for repeat in range(math.ceil(args.days / args.sim_days)):
+            shift = repeat * args.sim_days * DAY
+            for first in range(0, len(block), COPY_ROWS):
+                rows = []
+                for row in block[first : first + COPY_ROWS]:
+                    moved = list(row)
+                    moved[at["time"]] += shift
+                    moved[at["received_at"]] += shift
+                    for counter in COUNTERS:
+                        if moved[at[counter]] is not None:
+                            moved[at[counter]] += repeat * growth[(row[at["unit_id"]], counter)]
+                    rows.append(moved)
+                rows_written += copy_telemetry(conn, rows=rows).new
+                conn.commit()
+            print(f"  {rows_written} rows ({(repeat + 1) * args.sim_days} days)", flush=True)
     return rows_written, time.perf_counter() - began
 
 
@@ -114,12 +156,12 @@ def measure(dsn: str, args: argparse.Namespace, cold_root: Path) -> dict[str, An
     page = PageParams(limit=1000, offset=0)
     tenant = TenantScope.internal()
 
-    def window() -> int:
-        with connect(dsn) as conn:
+    with connect(dsn, autocommit=True) as conn:
+
+        def window() -> int:
             return len(telemetry_window(conn, tenant=tenant, unit_id=unit, since=since, until=until,
                                         bucket=Bucket.HOUR, page=page).items)  # fmt: skip
 
-    with connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE telemetry")
         hot_bytes = int(_scalar(conn, "SELECT hypertable_size('telemetry')"))
         extras_bytes = int(_scalar(conn, "SELECT coalesce(sum(pg_column_size(extras)), 0) FROM telemetry"))
@@ -136,15 +178,15 @@ def measure(dsn: str, args: argparse.Namespace, cold_root: Path) -> dict[str, An
             cold_tier.run(conn, now=end, root=cold_root, hot_for=DAY, retention=timedelta(days=3650))
         cold_s = time.perf_counter() - began
         hot_left = int(_scalar(conn, "SELECT count(*) FROM telemetry"))
+        assert window() == buckets, "the window changed when its days went cold"
         server_cpu_s = _server_cpu_s(conn)
     cold_bytes = sum(path.stat().st_size for path in cold_root.rglob("*.parquet"))
     cold_rows = rows - hot_left
     cold_ms = _median_ms(lambda: cold_buckets(cold_root, unit_id=unit, since=since, until=until, width=DAY / 24))
-    assert window() == buckets, "the window changed when its days went cold"
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "units": args.units, "days": args.days, "period_s": args.period, "rows": rows,
-        "ingest_rows_per_s": round(rows / ingest_s), "hot_bytes_per_row": round(hot_bytes / rows, 1),
+        "load_rows_per_s": round(rows / ingest_s), "hot_bytes_per_row": round(hot_bytes / rows, 1),
         "hot_extras_bytes_per_row": round(extras_bytes / rows, 1), "rollup_mb": round(rollup_bytes / 2**20, 2),
         "rollup_s": round(rollup_s, 2), "cold_rows": cold_rows, "cold_s": round(cold_s, 2),
         "cold_bytes_per_row": round(cold_bytes / cold_rows, 2) if cold_rows else None,
@@ -164,6 +206,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--period", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument("--sim-days", type=int, default=1, help="days simulated, then repeated up to --days")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))

@@ -16,7 +16,7 @@ from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.monitoring.features import read_window
 from models.queries import PageParams
-from models.telemetry.cold import cold_horizon, drop_cold_days, move_to_cold
+from models.telemetry.cold import cold_horizon, drop_cold_days, move_to_cold, read_cold
 from models.telemetry.marks import COLD_MARK, read_mark
 from models.telemetry.presence import register_units
 from models.telemetry.rollups import counter_days, refresh_rollups
@@ -137,7 +137,9 @@ def test_cold_tier_moves_rolled_days_and_windows_read_it(stored: Connection, tmp
     left = stored.execute("SELECT count(*) AS n, min(time) AS first FROM telemetry").fetchone()
     assert left == {"n": 24 * 30, "first": START + timedelta(days=2)}
     frame = pl.read_parquet(moved[0].path)
-    assert frame.columns == list(TELEMETRY_COLUMNS)
+    assert frame.columns == [name.replace("received_at", "received_lag_ms") for name in TELEMETRY_COLUMNS]
+    cold = read_cold(tmp_path, since=START, until=START + timedelta(days=1), unit_ids=[UNIT])
+    assert cold["received_at"].to_list() == cold["time"].to_list()  # received_at is back, from its lag
     assert frame.height == 24 * 30
     assert frame["time"].is_sorted()
     assert frame["brake_engaged"].dtype == pl.Boolean
