@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from psycopg.types.json import Jsonb
 from scoring import Alarm, score, threshold_alarms
 
 from brain.jobs import detection, features
@@ -71,10 +70,8 @@ def _rows(fleet_ids: list[str], snap: Snapshot) -> list[tuple[Any, ...]]:
         units.tolist(), zip(*cols, strict=True), strict=True
     ):
         at = datetime.fromtimestamp(ts, UTC)
-        extras = {"door_open_s": do, "door_close_s": dc, "door_reopens": ro, "vibration_hf_rms": hf,
-                  "stop_distance_mm": sd}  # fmt: skip
         out.append((fleet_ids[u], at, at, fl, pos, dr, sp, ld, door, cur, mt, dt, vib[0], vib[1], vib[2], br, lev,
-                    trips, doors, kwh, sb, Jsonb(extras)))  # fmt: skip
+                    trips, doors, kwh, sb, None, do, dc, ro, hf, sd))  # fmt: skip
     return out
 
 

@@ -14,7 +14,19 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import alarm_orders, alarms, broker_auth, detection, features, planning, presence, quality, retention
+from brain.jobs import (
+    alarm_orders,
+    alarms,
+    broker_auth,
+    cold_tier,
+    detection,
+    features,
+    planning,
+    presence,
+    quality,
+    retention,
+    rollups,
+)
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from runtime.probes import serve_probes, stop_on_signals
@@ -82,6 +94,23 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
         Job(
             "quality",
             partial(quality.run, counters_since=timedelta(days=settings.telemetry_retention_days)),
+            every_seconds=3600,
+        ),
+        # Hour windows read raw rows past the hourly mark: 15 minutes keeps that tail short and each pass small.
+        Job(
+            "rollups",
+            partial(rollups.run, lookback=timedelta(minutes=settings.telemetry_rollup_lookback_minutes)),
+            every_seconds=900,
+        ),
+        # Days move by the day; hourly catches up after downtime without holding a day's chunk locked for long.
+        Job(
+            "cold_tier",
+            partial(
+                cold_tier.run,
+                root=settings.data_dir / "cold" / "telemetry",
+                hot_for=timedelta(days=settings.telemetry_cold_after_days),
+                retention=timedelta(days=settings.telemetry_retention_days),
+            ),
             every_seconds=3600,
         ),
     )

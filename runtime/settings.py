@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     brain_http_port: int = 9102
 
     telemetry_retention_days: int = 400
+    # Raw telemetry older than this moves to the Parquet cold tier (<data dir>/cold/telemetry), read transparently.
+    telemetry_cold_after_days: int = Field(7, ge=1)
+    # Rollups re-roll this far behind their mark, so samples a gateway delivers late still count.
+    telemetry_rollup_lookback_minutes: int = Field(120, ge=0)
     # A unit that publishes nothing for this long is marked offline (its last will may never come).
     unit_offline_after_seconds: float = 900.0
     # On-demand maintenance: the longest routine interval a monitored unit with a good record may earn

@@ -40,8 +40,8 @@ _SIGNALS: tuple[tuple[str, int | None], ...] = (
     ("brake_engaged", None), ("levelling_error_mm", 1), ("trip_count", None), ("door_cycles", None),
     ("energy_kwh", 3), ("standby_power_w", 1),
 )  # fmt: skip
-# Snapshot attribute -> extras key, with decimals.
-_EXTRAS: tuple[tuple[str, str, int | None], ...] = (
+# The diagnostic signals (door timings, high-frequency vibration, stop distance): attribute -> field, decimals.
+_DIAGNOSTICS: tuple[tuple[str, str, int | None], ...] = (
     ("door_open_s", "door_open_s", 2), ("door_close_s", "door_close_s", 2), ("door_reopens", "door_reopens", None),
     ("vibration_hf", "vibration_hf_rms", 4), ("stop_distance_mm", "stop_distance_mm", 1),
 )  # fmt: skip
@@ -64,10 +64,9 @@ def _unit_columns(block: list[Snapshot]) -> dict[str, list[Any]]:
     vibration = np.round(np.stack([snapshot.vibration for snapshot in block], axis=1), _DECIMALS)  # unit, step, axis
     for axis, name in enumerate(("vibration_x", "vibration_y", "vibration_z")):
         columns[name] = vibration[:, :, axis].tolist()
-    extras = [_stacked(block, name, decimals).tolist() for name, _, decimals in _EXTRAS]
-    keys = [key for _, key, _ in _EXTRAS]
-    columns["extras"] = [[dict(zip(keys, values, strict=True)) for values in zip(*unit, strict=True)]
-                         for unit in zip(*extras, strict=True)]  # fmt: skip
+    for attribute, field, decimals in _DIAGNOSTICS:
+        columns[field] = _stacked(block, attribute, decimals).tolist()
+    columns["extras"] = [[None] * len(block) for _ in ts]  # every signal the simulator has is a typed field
     return columns
 
 

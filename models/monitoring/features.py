@@ -11,12 +11,16 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
+
+from models.telemetry.cold import read_cold
+from models.telemetry.marks import COLD_MARK, read_mark
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -30,10 +34,9 @@ __all__ = [
     "upsert_features",
 ]
 
-# Raw signals a feature pass needs, as (name, SQL expression); door and brake details come in `extras`.
+# Raw signals a feature pass needs, as (name, SQL expression).
 # Times travel as epoch microseconds: unambiguous in CSV, and a plain integer cast for polars.
 _EPOCH_US = "(extract(epoch FROM {0}) * 1000000)::bigint"
-_NUMBER = "CASE WHEN jsonb_typeof(extras -> '{0}') = 'number' THEN (extras ->> '{0}')::float8 END"
 _WINDOW_SELECT: tuple[tuple[str, str], ...] = (
     ("unit_id", "unit_id"),
     ("time", _EPOCH_US.format("time")),
@@ -49,10 +52,10 @@ _WINDOW_SELECT: tuple[tuple[str, str], ...] = (
     ("door_cycles", "door_cycles"),
     ("energy_kwh", "energy_kwh"),
     ("standby_power_w", "standby_power_w"),
-    ("door_open_s", _NUMBER.format("door_open_s")),
-    ("door_close_s", _NUMBER.format("door_close_s")),
-    ("vibration_hf", _NUMBER.format("vibration_hf_rms")),
-    ("stop_distance_mm", _NUMBER.format("stop_distance_mm")),
+    ("door_open_s", "door_open_s"),
+    ("door_close_s", "door_close_s"),
+    ("vibration_hf", "vibration_hf_rms"),
+    ("stop_distance_mm", "stop_distance_mm"),
 )
 WINDOW_COLUMNS = tuple(name for name, _ in _WINDOW_SELECT)
 _WINDOW_SCHEMA: dict[str, pl.DataType] = {
@@ -114,13 +117,29 @@ def _typed(frame: pl.DataFrame, time_column: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(floats).fill_nan(None), pl.col(time_column).cast(pl.Datetime("us", "UTC")))
 
 
+def _cold_window(root: Path, unit_ids: Sequence[str], since: datetime, until: datetime) -> pl.DataFrame:
+    """The window's rows from the cold tier, in the frame shape of the hypertable read."""
+    names = {column: name for name, column in _WINDOW_SELECT if name != "time"}  # every other one is a column
+    frame = read_cold(root, since=since, until=until, unit_ids=unit_ids, columns=["time", *names]).rename(names)
+    return frame.select(
+        pl.col(name) if name == "time" else pl.col(name).cast(_WINDOW_SCHEMA[name]) for name in WINDOW_COLUMNS
+    )
+
+
 def read_window(
     conn: psycopg.Connection[Any], *, unit_ids: Sequence[str], since: datetime, until: datetime
 ) -> pl.DataFrame:
-    """The raw signals of `unit_ids` in [since, until) as one frame (COPY to CSV, parsed by polars)."""
-    data = _copy_csv(conn, _window_query(unit_ids, since, until))
+    """The raw signals of `unit_ids` in [since, until) as one frame (COPY to CSV, parsed by polars); the part
+    before the cold tier's mark comes from its Parquet files."""
+    cold = read_mark(conn, COLD_MARK)
+    hot_since = since if cold is None else min(max(since, cold.until), until)
+    frames = []
+    if cold is not None and cold.location is not None and since < hot_since:
+        frames.append(_cold_window(Path(cold.location), unit_ids, since, hot_since))
+    data = _copy_csv(conn, _window_query(unit_ids, hot_since, until)) if hot_since < until else b""
     frame = pl.read_csv(data, schema=_WINDOW_SCHEMA) if data else pl.DataFrame(schema=_WINDOW_SCHEMA)
-    return _typed(frame, "time")
+    frames.append(_typed(frame, "time"))
+    return _typed(pl.concat(frames), "time") if len(frames) > 1 else frames[0]
 
 
 def read_window_rows(

@@ -27,6 +27,7 @@ from models.storable import BIGINT_MAX, check_text
 __all__ = [
     "DOOR_STATES",
     "EVENT_CATALOGUE",
+    "LIFTED_EXTRAS",
     "MAX_BATCH_SAMPLES",
     "UNIT_ID_PATTERN",
     "ContractError",
@@ -69,6 +70,10 @@ ExtraValue = (
     | (Annotated[str, Meta(max_length=256)])
 )
 Extras = Annotated[dict[ExtraKey, ExtraValue], Meta(max_length=MAX_EXTRAS)]
+# Signals that rode in `extras` before they became contract fields (same names). A message of the older shape is
+# moved to the fields at parse time, so every sample lands in the typed columns and old and new firmware read
+# alike; a value the field refuses (wrong type, out of range) stays in `extras` as it came.
+LIFTED_EXTRAS = ("door_open_s", "door_close_s", "door_reopens", "vibration_hf_rms", "stop_distance_mm")
 
 
 class ContractError(ValueError):
@@ -108,6 +113,16 @@ class TelemetrySample(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=
     energy_kwh: Annotated[float, Meta(ge=0, le=1e12, description="cumulative meter, kWh")] | None = None
     standby_power_w: Annotated[float, Meta(ge=0, le=1e6, description="W")] | None = None
     extras: Extras | None = None
+    # Lifted out of `extras` later: declared after it, so the fields keep the telemetry table's column order.
+    door_open_s: Annotated[float, Meta(ge=0, le=600, description="last door opening time, s")] | None = None
+    door_close_s: Annotated[float, Meta(ge=0, le=600, description="last door closing time, s")] | None = None
+    door_reopens: Annotated[int, Meta(ge=0, le=1000, description="reopens in the last door cycle")] | None = None
+    vibration_hf_rms: (
+        Annotated[float, Meta(ge=0, le=200, description="high-frequency vibration band RMS, m/s^2")] | None
+    ) = None
+    stop_distance_mm: (
+        Annotated[float, Meta(ge=-5000, le=5000, description="brake stopping distance of the last stop, mm")] | None
+    ) = None
 
 
 class TelemetryBatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -292,6 +307,22 @@ def _keys_counted(samples: list[TelemetrySample], payload: bytes, batch: bool) -
     return payload.count(b'":') == present
 
 
+def _lift_extras(sample: TelemetrySample) -> TelemetrySample:
+    """The sample with the LIFTED_EXTRAS it carries in `extras` moved to their fields (when all are valid)."""
+    extras = sample.extras
+    if not extras or extras.keys().isdisjoint(LIFTED_EXTRAS):
+        return sample
+    fields = msgspec.structs.asdict(sample)
+    moved = {key: extras[key] for key in LIFTED_EXTRAS if key in extras and fields[key] is None}
+    if not moved:
+        return sample
+    rest = {key: value for key, value in extras.items() if key not in moved}
+    try:
+        return msgspec.convert(fields | moved | {"extras": rest or None}, TelemetrySample)
+    except msgspec.ValidationError:
+        return sample
+
+
 def decode_telemetry(payload: bytes) -> list[TelemetrySample]:
     """The samples of a telemetry message (one sample or a batch), or raise ContractError.
 
@@ -311,7 +342,7 @@ def decode_telemetry(payload: bytes) -> list[TelemetrySample]:
         check_duplicate_keys(payload)
     for sample in samples:
         _check_text(sample.extras)
-    return samples
+    return [_lift_extras(sample) for sample in samples]
 
 
 def decode_event(payload: bytes) -> EventMessage:

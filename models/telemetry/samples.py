@@ -49,7 +49,8 @@ _SERVER_TYPES = {
     "motor_current_a": "float4", "motor_temp_c": "float4", "drive_temp_c": "float4", "vibration_x": "float4",
     "vibration_y": "float4", "vibration_z": "float4", "brake_engaged": "bool", "levelling_error_mm": "float4",
     "trip_count": "int8", "door_cycles": "int8", "energy_kwh": "float8", "standby_power_w": "float4",
-    "extras": "jsonb",
+    "extras": "jsonb", "door_open_s": "float4", "door_close_s": "float4", "door_reopens": "int2",
+    "vibration_hf_rms": "float4", "stop_distance_mm": "float4",
 }  # fmt: skip
 TELEMETRY_TYPES = tuple(_SERVER_TYPES[column] for column in TELEMETRY_COLUMNS)
 EVENT_COLUMNS = ("unit_id", "time", "received_at", "code", "category", "gb_code", "floor", "details")

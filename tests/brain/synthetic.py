@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from psycopg.types.json import Jsonb
 
 from models.db import Connection
 from models.telemetry.presence import register_units, touch_last_seen
@@ -39,15 +38,14 @@ def unit_rows(
     rows = []
     for i in range(n):
         at = START + timedelta(seconds=int(t[i]))
-        extras = {"door_open_s": round(2.5 * (1 + 0.6 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
-                  "door_close_s": round(3.0 * (1 + 0.9 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
-                  "vibration_hf_rms": round(0.02 * np.exp(0.1 * rng.normal()), 4),
-                  "stop_distance_mm": round(8.0 * (1 + 0.1 * rng.normal()), 1)}  # fmt: skip
+        door = (round(2.5 * (1 + 0.6 * wear[i]) * (1 + 0.04 * rng.normal()), 2),
+                round(3.0 * (1 + 0.9 * wear[i]) * (1 + 0.04 * rng.normal()), 2), int(reopen[i]),
+                round(0.02 * np.exp(0.1 * rng.normal()), 4), round(8.0 * (1 + 0.1 * rng.normal()), 1))  # fmt: skip
         current = 20.0 + 0.1 * direction[i] * (load[i] - 45) + rng.normal(0, 0.4) if moving[i] else 0.0
         rows.append((unit_id, at, at, 3, 9.0, int(direction[i]), 1.6 * direction[i], float(load[i]), 0, current,
                      45 + rng.normal(0, 0.5), 40 + rng.normal(0, 0.5), 0.06, 0.06, 0.12 * np.exp(0.1 * rng.normal()),
                      not moving[i], float(rng.normal(0, 1.5)), int(trips[i]), int(doors[i]),
-                     5000 + 0.05 * float(trips[i] - trips[0]), 150 + rng.normal(0, 3), Jsonb(extras)))  # fmt: skip
+                     5000 + 0.05 * float(trips[i] - trips[0]), 150 + rng.normal(0, 3), None, *door))  # fmt: skip
     return rows
 
 
@@ -65,6 +63,5 @@ def window_frame(rows: list[tuple[Any, ...]]) -> pl.DataFrame:
              "drive_temp_c", "vibration_z", "levelling_error_mm", "trip_count", "door_cycles", "energy_kwh",
              "standby_power_w", "door_open_s", "door_close_s", "vibration_hf", "stop_distance_mm"]  # fmt: skip
     picked = [(r[0], r[1], r[5], r[6], r[7], r[9], r[10], r[11], r[14], r[16], r[17], r[18], r[19], r[20],
-               r[21].obj["door_open_s"], r[21].obj["door_close_s"], r[21].obj["vibration_hf_rms"],
-               r[21].obj["stop_distance_mm"]) for r in rows]  # fmt: skip
+               r[22], r[23], r[25], r[26]) for r in rows]  # fmt: skip
     return pl.DataFrame(picked, schema=names, orient="row").with_columns(pl.col("time").dt.cast_time_unit("us"))

@@ -84,6 +84,8 @@ def test_jobs_are_bound_to_their_settings() -> None:
         "detection",
         "planning",
         "quality",
+        "rollups",
+        "cold_tier",
     }
     planning_run = jobs["planning"].run
     assert isinstance(planning_run, partial)
@@ -95,6 +97,12 @@ def test_jobs_are_bound_to_their_settings() -> None:
     assert retention_run.keywords == {"older_than": timedelta(days=7)}
     assert presence_run.keywords == {"silent_for": timedelta(seconds=90)}
     assert quality_run.keywords == {"counters_since": timedelta(days=7)}
+    cold_run, rollups_run = jobs["cold_tier"].run, jobs["rollups"].run
+    assert isinstance(cold_run, partial)
+    assert isinstance(rollups_run, partial)
+    assert cold_run.keywords == {"root": settings.data_dir / "cold" / "telemetry", "hot_for": timedelta(days=7),
+                                 "retention": timedelta(days=7)}  # fmt: skip
+    assert rollups_run.keywords == {"lookback": timedelta(minutes=120)}
 
 
 def test_one_failing_unit_is_rolled_back_and_the_others_are_kept(conn: Connection) -> None:

@@ -46,6 +46,33 @@ def test_single_sample_and_batch_decode_alike() -> None:
     assert single == batch  # the +08:00 controller clock lands on the same instant
 
 
+def test_door_and_brake_signals_in_extras_move_to_their_fields() -> None:
+    old = b'{"ts": "2026-01-01T00:00:00Z", "extras": {"door_open_s": 2.5, "door_reopens": 1, "stop_distance_mm": 9,'
+    (sample,) = decode_telemetry(old + b' "site_note": "x"}}')
+    (typed,) = decode_telemetry(b'{"ts": "2026-01-01T00:00:00Z", "door_open_s": 2.5, "door_reopens": 1,'
+                                b' "stop_distance_mm": 9, "extras": {"site_note": "x"}}')  # fmt: skip
+    assert sample == typed
+    assert sample.door_open_s == 2.5
+    assert sample.extras == {"site_note": "x"}
+    (only,) = decode_telemetry(b'{"ts": "2026-01-01T00:00:00Z", "extras": {"vibration_hf_rms": 0.02}}')
+    assert only.vibration_hf_rms == 0.02
+    assert only.extras is None
+
+
+@pytest.mark.parametrize("extras", [b'{"door_open_s": -1}', b'{"door_reopens": 1.5}', b'{"door_open_s": "2"}'])
+def test_a_lifted_signal_the_field_refuses_stays_in_extras(extras: bytes) -> None:
+    (sample,) = decode_telemetry(b'{"ts": "2026-01-01T00:00:00Z", "extras": ' + extras + b"}")
+    assert sample.door_open_s is None
+    assert sample.door_reopens is None
+    assert sample.extras
+
+
+def test_a_typed_field_wins_over_the_same_key_in_extras() -> None:
+    (sample,) = decode_telemetry(b'{"ts": "2026-01-01T00:00:00Z", "door_open_s": 3.0, "extras": {"door_open_s": 2.0}}')
+    assert sample.door_open_s == 3.0
+    assert sample.extras == {"door_open_s": 2.0}
+
+
 def test_gb_t_24476_codes_are_in_the_catalogue() -> None:
     gb = {spec.gb_code: code for code, spec in EVENT_CATALOGUE.items() if spec.gb_code is not None}
     assert set(gb) == {1, 2, 3, 4, 5, 6, 7, 8, 40, 41, 42, 43, 44, 45, 46, 47, 90}

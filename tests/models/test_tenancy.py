@@ -30,6 +30,8 @@ PLATFORM_ONLY = {
     "models.telemetry.samples": "ingest's COPY path",
     "models.telemetry.presence": "ingest and brain keep online/last_seen",
     "models.telemetry.retention": "the brain drops old chunks",
+    "models.telemetry.rollups": "the rollups job rolls every unit's telemetry up",
+    "models.telemetry.cold": "the cold-tier job moves every unit's old chunks to Parquet",
     "models.telemetry.dead_letters": "ingest's rejects",
     "models.telemetry.simulation_labels": "the simulator's ground truth",
     "models.lifecycle.checkpoints": "the operator signs every unit's chain head at once",
