@@ -14,7 +14,18 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brain.jobs import alarm_orders, alarms, broker_auth, detection, features, planning, presence, quality, retention
+from brain.jobs import (
+    alarm_orders,
+    alarms,
+    broker_auth,
+    detection,
+    features,
+    planning,
+    presence,
+    quality,
+    retention,
+    verification,
+)
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
 from runtime.probes import serve_probes, stop_on_signals
@@ -76,6 +87,12 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
         Job(
             "planning",
             partial(planning.run, ceiling_days=settings.maintenance_interval_ceiling_days),
+            every_seconds=600,
+        ),
+        # Verification judges days of telemetry; every 10 minutes reopens a recurring fault's order promptly.
+        Job(
+            "verification",
+            partial(verification.run, window=timedelta(days=settings.verification_window_days)),
             every_seconds=600,
         ),
         # Field failures arrive a few a day per thousand units: an hourly pass flags a bad batch within hours.
