@@ -63,21 +63,23 @@ def _crews(conn: Connection, units: int) -> None:
         crews.create_crew(conn, tenant=INTERNAL, maintainer_id=row["maintainer_id"], name=f"crew {c}")  # type: ignore[arg-type]
 
 
-def _complete_due(conn: Connection, *, until: datetime, rng: random.Random, serials: list[int]) -> int:
+def _complete_due(conn: Connection, *, until: datetime, seed: int, serials: list[int]) -> int:
     """The crews complete every assigned or reopened alarm order whose drawn response time has come."""
     rows = conn.execute(
-        "SELECT w.id, w.unit_id, w.urgency, w.created_at, w.updated_at, w.reopened_count, w.evidence, uc.position,"
-        " c.serial, c.component_type FROM work_orders w"
-        " LEFT JOIN unit_components uc ON uc.unit_id = w.unit_id AND uc.removed_at IS NULL"
+        "SELECT w.id, w.urgency, w.due_at, w.reopened_count, uc.position, c.serial, c.component_type"
+        " FROM work_orders w LEFT JOIN unit_components uc ON uc.unit_id = w.unit_id AND uc.removed_at IS NULL"
         "   AND uc.position = w.evidence ->> 'suspected_component'"
         " LEFT JOIN components c ON c.id = uc.component_id"
         " WHERE w.source = 'alarm' AND w.status IN ('assigned', 'in_progress') ORDER BY w.created_at, w.id"
     ).fetchall()
     done = 0
     for row in rows:
+        # An alarm order is due its SLA time after it was opened (or reopened): the crew arrives a share of it in.
         within = SLA[Urgency(str(row["urgency"]))].within or ROUTINE_RESPONSE
-        began: datetime = row["updated_at"] if row["reopened_count"] else row["created_at"]  # type: ignore[assignment]
-        at = began + within * rng.uniform(*RESPONSE_SHARE)
+        due: datetime = row["due_at"]  # type: ignore[assignment]
+        # One draw per order and visit (not per tick, which would favour early arrivals).
+        draw = random.Random(f"{seed}/{row['id']}/{row['reopened_count']}").uniform(*RESPONSE_SHARE)
+        at = due + within * (draw - 1.0)
         if at > until:
             continue
         parts = []
@@ -124,7 +126,6 @@ def run_loop(
     fleet = build_fleet(seed=seed, units=units, start=START)
     sim = Simulation(fleet, start=START, sample_period_s=sample_period_s)
     steps = round(TICK.total_seconds() / sample_period_s)
-    rng = random.Random(seed)
     timings = dict.fromkeys(("simulate_write_s", "rules_orders_s", "crews_s", "daily_jobs_s", "plan_only_s"), 0.0)
     figures: dict[str, Any] = {"samples": 0, "completions": 0, "renewed_processes": 0}
     with connect(dsn) as conn:
@@ -148,7 +149,7 @@ def run_loop(
             conn.commit()
             timings["rules_orders_s"] += time.perf_counter() - mark
             mark = time.perf_counter()
-            figures["completions"] += _complete_due(conn, until=now, rng=rng, serials=serials)
+            figures["completions"] += _complete_due(conn, until=now, seed=seed, serials=serials)
             conn.commit()
             figures["renewed_processes"] += apply_renewals(sim, unit_index, repairs(now), applied)
             timings["crews_s"] += time.perf_counter() - mark
