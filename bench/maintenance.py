@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -251,6 +252,24 @@ def print_figures(figures: dict[str, Any]) -> None:
     print(json.dumps(figures))
 
 
+def _server_cpu_s(pgdata: Path) -> float:
+    """CPU seconds the PostgreSQL server has used: the postmaster, its reaped children, and its live ones."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while being read
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime and the reaped children's
+        elif ppid == postmaster:
+            total += sum(int(f) for f in fields[11:13]) / tick
+    return total
+
+
 def loop(args: argparse.Namespace) -> int:
     """The closed-loop mode on a throwaway server."""
     workdir = Path(tempfile.mkdtemp(prefix="liftbrain-bench-", dir="/tmp"))
@@ -262,10 +281,15 @@ def loop(args: argparse.Namespace) -> int:
         postgres.start()
         dsn = postgres.create_database("bench")
         migrate(dsn)
-        started = time.perf_counter()
+        started, own_cpu, server_cpu = time.perf_counter(), time.process_time(), _server_cpu_s(postgres.pgdata)
         figures.update(run_loop(dsn, units=args.units, days=args.days, sample_period_s=args.sample_period,
                                 seed=args.seed, window=timedelta(days=args.window_days)))  # fmt: skip
-        figures["total_s"] = round(time.perf_counter() - started, 1)
+        wall = time.perf_counter() - started
+        shares = {"bench (simulator, brain jobs, crews)": (time.process_time() - own_cpu) / wall,
+                  "postgres": (_server_cpu_s(postgres.pgdata) - server_cpu) / wall}  # fmt: skip
+        figures["total_s"] = round(wall, 1)
+        figures["cpu_share"] = {name: round(share, 2) for name, share in shares.items()}
+        figures["bottleneck"] = max(shares, key=lambda name: shares[name])
     finally:
         postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
