@@ -64,8 +64,9 @@ _INSERT = (
     "INSERT INTO work_order_history (work_order_id, at, client_at, actor, action, from_status, to_status, crew_id,"
     " reason, data)"
     " SELECT n.id, coalesce(%(at)s::timestamptz, clock_timestamp()), %(client_at)s, %(actor)s, %(action)s,"
-    " %(from_status)s, n.to_status, n.crew_id, %(reason)s, %(data)s"
-    " FROM unnest(%(ids)s::uuid[], %(to_status)s::text[], %(crews)s::uuid[]) AS n(id, to_status, crew_id)"
+    " %(from_status)s, n.to_status, n.crew_id, n.reason, %(data)s"
+    " FROM unnest(%(ids)s::uuid[], %(to_status)s::text[], %(crews)s::uuid[], %(reasons)s::text[])"
+    " AS n(id, to_status, crew_id, reason)"
 )
 
 
@@ -76,19 +77,21 @@ def record_history(
     action: Action,
     actor: str,
     at: datetime | None = None,
-    reason: str | None = None,
+    reason: str | Sequence[str] | None = None,
     from_status: str | None = None,
     to_status: str | Sequence[str | None] | None = None,
     crew_id: UUID | Sequence[UUID | None] | None = None,
     client_at: datetime | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one entry per work order (the new status and crew may be given per order); `at` None: server time."""
+    """Append one entry per work order in one statement (the new status, crew and reason may be given per order);
+    `at` None: the server's time."""
     n = len(work_order_ids)
     if n == 0:
         return
     statuses = [to_status] * n if to_status is None or isinstance(to_status, str) else list(to_status)
     crews = [crew_id] * n if crew_id is None or isinstance(crew_id, UUID) else list(crew_id)
+    reasons = [reason] * n if reason is None or isinstance(reason, str) else list(reason)
     params = {
         "ids": list(work_order_ids),
         "to_status": statuses,
@@ -98,7 +101,7 @@ def record_history(
         "actor": actor[:200],
         "action": str(action),
         "from_status": from_status,
-        "reason": reason[:2000] if reason else None,
+        "reasons": [r[:2000] if r else None for r in reasons],
         "data": Jsonb(data or {}),
     }
     conn.execute(_INSERT, params)

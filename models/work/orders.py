@@ -182,9 +182,8 @@ def open_work_orders(conn: Connection, *, orders: list[NewOrder], now: datetime)
     opened = {str(r["source_ref"]): r["id"] for r in rows if isinstance(r["id"], UUID)}
     if opened:
         why = {o.source_ref: f"{o.source} {o.source_ref}: {o.title}" for o in orders}
-        for ref, work_order_id in opened.items():
-            record_history(conn, work_order_ids=[work_order_id], action=Action.OPENED, actor=SYSTEM_ACTOR, at=now,
-                           to_status="open", reason=why[ref])  # fmt: skip
+        record_history(conn, work_order_ids=list(opened.values()), action=Action.OPENED, actor=SYSTEM_ACTOR, at=now,
+                       to_status="open", reason=[why[ref] for ref in opened])  # fmt: skip
         dispatch_work_orders(conn, work_order_ids=list(opened.values()), at=now)
     return opened
 
