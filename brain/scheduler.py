@@ -26,6 +26,7 @@ from brain.jobs import (
     quality,
     retention,
     rollups,
+    verification,
 )
 from models.db import Connection, connect
 from models.job_locks import release_job_lock, try_job_lock
@@ -88,6 +89,12 @@ def jobs_for(settings: Settings) -> tuple[Job, ...]:
         Job(
             "planning",
             partial(planning.run, ceiling_days=settings.maintenance_interval_ceiling_days),
+            every_seconds=600,
+        ),
+        # Verification judges days of telemetry; every 10 minutes reopens a recurring fault's order promptly.
+        Job(
+            "verification",
+            partial(verification.run, window=timedelta(days=settings.verification_window_days)),
             every_seconds=600,
         ),
         # Field failures arrive a few a day per thousand units: an hourly pass flags a bad batch within hours.

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # On-demand maintenance: the longest routine interval a monitored unit with a good record may earn
     # (the pilots allow one to three months).
     maintenance_interval_ceiling_days: int = Field(60, ge=30, le=92)
+    # Verification: a repaired fault that stays away this long (and, for a detector's finding, whose component
+    # is judged back at baseline on days after the repair) is verified. Three days is the detector's own
+    # judgement window, and a repair that did not hold shows again within days in the field.
+    verification_window_days: float = Field(3.0, ge=1.0, le=30.0)
 
     @field_validator("database_url")
     @classmethod

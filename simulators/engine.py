@@ -282,6 +282,20 @@ class Simulation:
             restart = when - progress * fleet.ttf_s[p, hit]
             self.onset[p, hit[~full]] = restart[~full]
 
+    def renew(self, unit: int, component_type: str, at_s: float) -> int:
+        """A crew's part swap (a completed work order) at `at_s`: the unit's wear processes of that component start
+        again from a new part. Returns how many processes were renewed. Pure generation is untouched: the same
+        swaps at the same times give the same run."""
+        renewed = 0
+        for p, process in enumerate(PROCESSES):
+            if process.component_type != component_type:
+                continue
+            self.replaced[p, unit] = True
+            self.repaired_at[p, unit] = at_s
+            self.residual[p, unit] = 0.0
+            renewed += 1
+        return renewed
+
     def noise(self, stream: int) -> FloatArray:
         """Standard normal noise for every unit at this step (sample-level jitter)."""
         return normal(self.fleet.keys, self.step_index, stream)

@@ -21,11 +21,16 @@ from simulators.engine import Simulation, StepResult
 from simulators.fleet import Fleet, build_fleet
 from simulators.labels import LabelWriter
 from simulators.messages import event_payload, status_payload, telemetry_payloads, to_datetime
+from simulators.repairs import RepairSource, apply_renewals
 from simulators.sampling import Snapshot
 
 __all__ = ["RunConfig", "RunSummary", "Sink", "run"]
 
 log = logging.getLogger(__name__)
+
+# With a repair source, completed part swaps are looked up this often in simulated time: a swapped part is new
+# in the signals within the hour, at one short query per simulated hour.
+REPAIR_POLL_S = 3600.0
 
 
 class Sink(Protocol):
@@ -162,8 +167,17 @@ class _Run:
         )
 
 
-def run(config: RunConfig, publisher: Sink, *, stop: threading.Event, fleet: Fleet | None = None) -> RunSummary:
-    """Simulate and publish until `config.days` have passed or `stop` is set; return the totals."""
+def run(
+    config: RunConfig,
+    publisher: Sink,
+    *,
+    stop: threading.Event,
+    fleet: Fleet | None = None,
+    repairs: RepairSource | None = None,
+) -> RunSummary:
+    """Simulate and publish until `config.days` have passed or `stop` is set; return the totals.
+
+    With `repairs`, the parts crews swapped (completed work orders) are new again in the signals from the swap."""
     fleet = fleet or build_fleet(
         seed=config.seed, units=config.units, start=config.start, id_prefix=config.id_prefix,
         hazard_scale=config.hazard_scale,
@@ -172,6 +186,9 @@ def run(config: RunConfig, publisher: Sink, *, stop: threading.Event, fleet: Fle
     labels = LabelWriter(config.labels_path)
     state = _Run(config, fleet, publisher, labels)
     sim = state.sim
+    unit_index = {unit_id: i for i, unit_id in enumerate(fleet.unit_ids)}
+    applied: set[str] = set()
+    next_poll_s = sim.start_s
     try:
         state.status_all(online=True, ts=sim.start_s)
         while not stop.is_set() and (total_steps is None or sim.step_index < total_steps):
@@ -180,6 +197,10 @@ def run(config: RunConfig, publisher: Sink, *, stop: threading.Event, fleet: Fle
                 stop.wait(max(0.0, sim.start_s + (sim.step_index + 1) * sim.dt - time.time()))
                 if stop.is_set():
                     break
+            sim_now_s = sim.start_s + sim.step_index * sim.dt
+            if repairs is not None and sim_now_s >= next_poll_s:
+                apply_renewals(sim, unit_index, repairs(to_datetime(sim_now_s)), applied)
+                next_poll_s = sim_now_s + REPAIR_POLL_S
             state.handle(sim.step())
             state.report()
         state.flush()

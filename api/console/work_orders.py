@@ -104,6 +104,7 @@ def assign(
         work_order_id=work_order_id,
         changes=WorkOrderUpdate(crew_id=crew_id),
         expected_version=version,
+        actor=user.principal.actor,
     )
     conn.commit()  # before the redirect, so the page it loads shows the change
     return redirect(f"{PREFIX}/work-orders/{work_order_id}")
@@ -116,6 +117,7 @@ def _move(conn: Connection, user: ConsoleUser, work_order_id: UUID, status: Work
         work_order_id=work_order_id,
         changes=WorkOrderUpdate(status=status),
         expected_version=version,
+        actor=user.principal.actor,
     )
 
 

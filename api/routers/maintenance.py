@@ -19,6 +19,7 @@ from models.telemetry.contract import UNIT_ID_PATTERN
 from models.types import Code, Text, Timestamp
 from models.work import dispatch, intervals, kpis, orders, plans, schedules, visits
 from models.work.checklists import VisitCompletion
+from models.work.completion import Completed, WorkCompletion, complete_work_order
 from models.work.intervals import IntervalDecision, IntervalOverride
 from models.work.kpis import Kpi, KpiGroup
 from models.work.orders import CrewOverride, Decline, WorkOrderDetail
@@ -132,13 +133,26 @@ def get_work_order(work_order_id: UUID, conn: Conn, principal: OrderReader) -> W
 @router.post("/work-orders/{work_order_id}/accept")
 def accept_work_order(work_order_id: UUID, conn: Conn, principal: Worker) -> WorkOrderDetail:
     """The assigned crew takes the work order."""
-    return orders.accept_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id, now=_now())
+    return orders.accept_work_order(
+        conn, tenant=principal.tenant, work_order_id=work_order_id, now=_now(), actor=principal.actor
+    )
 
 
 @router.post("/work-orders/{work_order_id}/decline", status_code=status.HTTP_204_NO_CONTENT)
 def decline_work_order(work_order_id: UUID, body: Decline, conn: Conn, principal: Worker) -> None:
     """The assigned crew gives the work order back; dispatch passes it to the next crew."""
-    orders.decline_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id, decline=body, now=_now())
+    orders.decline_work_order(
+        conn, tenant=principal.tenant, work_order_id=work_order_id, decline=body, now=_now(), actor=principal.actor
+    )
+
+
+@router.post("/work-orders/{work_order_id}/completion")
+def complete(work_order_id: UUID, body: WorkCompletion, conn: Conn, principal: Worker) -> Completed:
+    """Complete a work order with the parts used (each a part replacement and lifecycle record, all or nothing);
+    resending with the same idempotency key changes nothing, another key is a 409."""
+    return complete_work_order(
+        conn, tenant=principal.tenant, work_order_id=work_order_id, completion=body, actor=principal.actor, now=_now()
+    )
 
 
 @router.put("/work-orders/{work_order_id}/crew")

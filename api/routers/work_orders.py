@@ -14,6 +14,7 @@ from api.params import IfMatch, Paging, etag, matched_version
 from models.queries import Page
 from models.telemetry.contract import UNIT_ID_PATTERN
 from models.work import work_orders
+from models.work.history import HistoryEntry, work_order_history
 from models.work.work_orders import WorkOrder, WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
@@ -25,7 +26,7 @@ Updater = Annotated[Principal, Depends(require(Scope.WORK_ORDERS_UPDATE))]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_work_order(body: WorkOrderCreate, conn: Conn, principal: Creator, response: Response) -> WorkOrder:
     """Open a work order on a unit (a maintainer: for itself)."""
-    order = work_orders.create_work_order(conn, tenant=principal.tenant, order=body)
+    order = work_orders.create_work_order(conn, tenant=principal.tenant, order=body, actor=principal.actor)
     response.headers["ETag"] = etag(order.version)
     return order
 
@@ -67,7 +68,18 @@ def update_work_order(
     current = work_orders.get_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id)
     expected = matched_version(if_match, current=current.version, what="work order")
     order = work_orders.update_work_order(
-        conn, tenant=principal.tenant, work_order_id=work_order_id, changes=body, expected_version=expected
+        conn,
+        tenant=principal.tenant,
+        work_order_id=work_order_id,
+        changes=body,
+        expected_version=expected,
+        actor=principal.actor,
     )
     response.headers["ETag"] = etag(order.version)
     return order
+
+
+@router.get("/{work_order_id}/history")
+def get_history(work_order_id: UUID, conn: Conn, principal: Reader, page: Paging) -> Page[HistoryEntry]:
+    """Every change of the work order, oldest first: who, when (server and client time) and why."""
+    return work_order_history(conn, tenant=principal.tenant, work_order_id=work_order_id, page=page)

@@ -3,7 +3,8 @@
 An active, unsuppressed critical or major alarm without a work order gets one (source `alarm`, the alarm's id as
 `source_ref`), with the urgency its kind calls for: an entrapment is a rescue (30 min), a critical alarm a
 critical fault (4 h), a major one a fault (24 h). The unique (source, source_ref) index makes a second pass,
-or a second brain replica, open nothing twice.
+or a second brain replica, open nothing twice; an alarm of a unit, type and component whose earlier order is
+still unfinished or awaiting verification gets none either (models.work.verification reopens that one).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ _AWAITING = (
     "SELECT a.id, a.unit_id, a.alarm_type, a.component_type, a.severity, a.reason, a.evidence FROM alarms a"
     " WHERE a.state <> 'cleared' AND NOT a.suppressed AND a.severity = ANY(%(severities)s)"
     " AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.source = 'alarm' AND w.source_ref = a.id::text)"
+    # The same fault raised again while its earlier order is unfinished (or awaiting verification) is that
+    # order's business: verification reopens it instead of a second crew being sent.
+    " AND NOT EXISTS (SELECT 1 FROM work_orders w JOIN alarms p ON p.id::text = w.source_ref"
+    "   WHERE w.source = 'alarm' AND w.unit_id = a.unit_id AND w.status IN ('open', 'assigned', 'in_progress', 'done')"
+    "   AND p.alarm_type = a.alarm_type AND coalesce(p.component_type, '') = coalesce(a.component_type, ''))"
     " ORDER BY a.first_seen, a.id LIMIT %(limit)s"
 )
 

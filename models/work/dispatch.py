@@ -10,6 +10,7 @@ work order (`dispatch`) with the best candidates it weighed, so a person can see
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from psycopg.types.json import Jsonb
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import NotFound
+from models.work.history import SYSTEM_ACTOR, Action, record_history
 
 __all__ = ["RULE", "assign_crew", "dispatch_work_orders", "set_crew_region"]
 
@@ -77,15 +79,25 @@ UPDATE work_orders w SET crew_id = d.chosen, accepted_at = NULL,
                                                     ELSE 'best ranked in its turn' END),
        version = w.version + 1, updated_at = clock_timestamp()
 FROM decided d WHERE w.id = d.id
-RETURNING w.id, w.crew_id
+RETURNING w.id, w.crew_id, w.status
 """
 
 
-def dispatch_work_orders(conn: Connection, *, work_order_ids: list[UUID]) -> dict[UUID, UUID | None]:
-    """Assign each work order to a crew by the rule above; the chosen crew per work order (None: nobody left)."""
+def dispatch_work_orders(
+    conn: Connection, *, work_order_ids: list[UUID], at: datetime | None = None
+) -> dict[UUID, UUID | None]:
+    """Assign each work order to a crew by the rule above; the chosen crew per work order (None: nobody left).
+
+    Each choice goes into the order's history at `at` (None: the server's time)."""
     params = {"ids": work_order_ids, "rule": RULE, "explained": EXPLAINED_CANDIDATES}
     rows = conn.execute(_DISPATCH, params).fetchall()
-    return {r["id"]: r["crew_id"] for r in rows if isinstance(r["id"], UUID) and isinstance(r["crew_id"], UUID | None)}
+    chosen = {
+        r["id"]: r["crew_id"] for r in rows if isinstance(r["id"], UUID) and isinstance(r["crew_id"], UUID | None)
+    }
+    statuses = [str(r["status"]) for r in rows if r["id"] in chosen]
+    record_history(conn, work_order_ids=list(chosen), action=Action.DISPATCHED, actor=SYSTEM_ACTOR, at=at,
+                   to_status=statuses, crew_id=list(chosen.values()), reason=RULE)  # fmt: skip
+    return chosen
 
 
 def assign_crew(conn: Connection, *, work_order_id: UUID, crew_id: UUID, dispatch: dict[str, Any]) -> None:

@@ -52,7 +52,9 @@ SELECT {key} AS group_id, count(*) AS orders, count(w.completed_at) AS completed
            AS response_minutes_p50,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM w.completed_at - w.created_at) / 3600)
            AS repair_hours_p50,
-       count(*) FILTER (WHERE w.kind = 'corrective' AND w.completed_at IS NOT NULL AND NOT EXISTS (
+       -- fixed first time: never reopened by verification, and no other corrective order on the unit soon after
+       count(*) FILTER (WHERE w.kind = 'corrective' AND w.completed_at IS NOT NULL AND w.reopened_count = 0
+           AND NOT EXISTS (
            SELECT 1 FROM work_orders r WHERE r.unit_id = w.unit_id AND r.kind = 'corrective' AND r.id <> w.id
            AND r.created_at > w.completed_at AND r.created_at <= w.completed_at + %(window)s))::float
        / nullif(count(*) FILTER (WHERE w.kind = 'corrective' AND w.completed_at IS NOT NULL), 0) AS first_time_fix_rate,

@@ -26,6 +26,7 @@ from models.sqlerrors import translate_errors
 from models.types import JsonObject, Text
 from models.work.crews import crew_maintainer_id
 from models.work.dispatch import assign_crew, dispatch_work_orders
+from models.work.history import SYSTEM_ACTOR, Action, record_history
 from models.work.work_orders import WorkOrder, WorkOrderKind
 
 __all__ = [
@@ -180,7 +181,10 @@ def open_work_orders(conn: Connection, *, orders: list[NewOrder], now: datetime)
             raise BadRequest("a unit has no current maintenance contract: nobody to send") from error
     opened = {str(r["source_ref"]): r["id"] for r in rows if isinstance(r["id"], UUID)}
     if opened:
-        dispatch_work_orders(conn, work_order_ids=list(opened.values()))
+        why = {o.source_ref: f"{o.source} {o.source_ref}: {o.title}" for o in orders}
+        record_history(conn, work_order_ids=list(opened.values()), action=Action.OPENED, actor=SYSTEM_ACTOR, at=now,
+                       to_status="open", reason=[why[ref] for ref in opened])  # fmt: skip
+        dispatch_work_orders(conn, work_order_ids=list(opened.values()), at=now)
     return opened
 
 
@@ -218,7 +222,9 @@ def _own_assigned(conn: Connection, tenant: TenantScope, work_order_id: UUID) ->
     return order
 
 
-def accept_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID, now: datetime) -> WorkOrderDetail:
+def accept_work_order(
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, now: datetime, actor: str = SYSTEM_ACTOR
+) -> WorkOrderDetail:
     """The assigned crew takes the work order (again: no change)."""
     order = _own_assigned(conn, tenant, work_order_id)
     if order.accepted_at is not None:
@@ -228,20 +234,30 @@ def accept_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: U
         " WHERE id = %(id)s",
         {"id": work_order_id, "now": now},
     )
+    record_history(conn, work_order_ids=[work_order_id], action=Action.ACCEPTED, actor=actor, at=now,
+                   from_status=order.status, to_status=order.status, crew_id=order.crew_id)  # fmt: skip
     return get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
 
 
 def decline_work_order(
-    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, decline: Decline, now: datetime
+    conn: Connection,
+    *,
+    tenant: TenantScope,
+    work_order_id: UUID,
+    decline: Decline,
+    now: datetime,
+    actor: str = SYSTEM_ACTOR,
 ) -> UUID | None:
     """The assigned crew gives the work order back; dispatch passes it to the next crew (returned, None: nobody)."""
-    _own_assigned(conn, tenant, work_order_id)
+    order = _own_assigned(conn, tenant, work_order_id)
     conn.execute(
         "INSERT INTO work_order_declines (work_order_id, crew_id, declined_at, reason)"
         " VALUES (%(id)s, %(crew)s, %(now)s, %(reason)s) ON CONFLICT DO NOTHING",
         {"id": work_order_id, "crew": tenant.crew_id, "now": now, "reason": decline.reason},
     )
-    return dispatch_work_orders(conn, work_order_ids=[work_order_id])[work_order_id]
+    record_history(conn, work_order_ids=[work_order_id], action=Action.DECLINED, actor=actor, at=now,
+                   reason=decline.reason, from_status=order.status, crew_id=order.crew_id)  # fmt: skip
+    return dispatch_work_orders(conn, work_order_ids=[work_order_id], at=now)[work_order_id]
 
 
 def override_crew(
@@ -260,14 +276,20 @@ def override_crew(
         "previous_crew": order.crew_id and str(order.crew_id),
     }
     assign_crew(conn, work_order_id=work_order_id, crew_id=override.crew_id, dispatch=dispatch)
+    record_history(conn, work_order_ids=[work_order_id], action=Action.REASSIGNED, actor=actor,
+                   reason=override.reason, from_status=order.status, to_status="assigned", crew_id=override.crew_id,
+                   data={"previous_crew": dispatch["previous_crew"]})  # fmt: skip
     return get_work_order_detail(conn, tenant=tenant, work_order_id=work_order_id)
 
 
 def flag_sla_breaches(conn: Connection, *, now: datetime) -> int:
     """Mark unfinished work orders past their due time as breaching their SLA; how many were newly flagged."""
-    cur = conn.execute(
+    rows = conn.execute(
         "UPDATE work_orders SET sla_breached_at = %(now)s WHERE status IN ('open', 'assigned', 'in_progress')"
-        " AND sla_breached_at IS NULL AND due_at < %(now)s",
+        " AND sla_breached_at IS NULL AND due_at < %(now)s RETURNING id",
         {"now": now},
-    )
-    return cur.rowcount
+    ).fetchall()
+    breached = [r["id"] for r in rows if isinstance(r["id"], UUID)]
+    record_history(conn, work_order_ids=breached, action=Action.SLA_BREACHED, actor=SYSTEM_ACTOR, at=now,
+                   reason="past its due time and not finished")  # fmt: skip
+    return len(breached)

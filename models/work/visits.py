@@ -22,6 +22,7 @@ from models.errors import BadRequest, Conflict
 from models.lifecycle.ledger import append_record
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.work.checklists import Outcome, VisitCompletion, judge_checklist
+from models.work.history import Action, record_history
 from models.work.orders import NewOrder, Source, Urgency, open_work_order_for, open_work_orders
 from models.work.plans import PlanItem, load_plan
 from models.work.schedules import advance_schedules
@@ -249,11 +250,18 @@ def complete_visit(
     # Recorded under the crew's still-open work order, which this completion then closes.
     append_record(conn, tenant=tenant, unit_id=visit.unit_id, kind="maintenance", occurred_at=completed_at,
                   data=record, actor=actor, work_order_id=visit.work_order_id)  # fmt: skip
-    conn.execute(
-        "UPDATE work_orders SET status = 'done', completed_at = %(at)s, version = version + 1,"
-        " updated_at = clock_timestamp() WHERE id = %(id)s AND status IN ('open', 'assigned', 'in_progress')",
+    closed = conn.execute(
+        "UPDATE work_orders w SET status = 'done', completed_at = %(at)s, version = w.version + 1,"
+        " updated_at = clock_timestamp() FROM work_orders old WHERE w.id = %(id)s AND old.id = w.id"
+        " AND w.status IN ('open', 'assigned', 'in_progress') RETURNING old.status, w.crew_id",
         {"id": visit.work_order_id, "at": completed_at},
-    )
+    ).fetchone()
+    if closed is not None and visit.work_order_id is not None:
+        crew = closed["crew_id"] if isinstance(closed["crew_id"], UUID) else None
+        record_history(conn, work_order_ids=[visit.work_order_id], action=Action.COMPLETED, actor=actor, at=now,
+                       client_at=completion.completed_at, from_status=str(closed["status"]), to_status="done",
+                       crew_id=crew, reason=f"visit {visit_id} completed with its checklist",
+                       data={"visit_id": str(visit_id), "failed": [f["item"] for f in failed]})  # fmt: skip
     if failed:
         open_work_order_for(
             conn,

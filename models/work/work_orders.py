@@ -23,6 +23,7 @@ from models.sqlerrors import translate_errors
 from models.types import JsonObject, LongText, Text, Timestamp, UnitId
 from models.work.contracts import current_maintainer_id
 from models.work.crews import crew_maintainer_id
+from models.work.history import SYSTEM_ACTOR, Action, record_history
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -141,7 +142,7 @@ def _visible(tenant: TenantScope) -> sql.Composable:
 
 
 def create_work_order(
-    conn: Connection, *, tenant: TenantScope, order: WorkOrderCreate, source: str = "manual"
+    conn: Connection, *, tenant: TenantScope, order: WorkOrderCreate, source: str = "manual", actor: str = SYSTEM_ACTOR
 ) -> WorkOrder:
     """Open a work order on a unit the tenant may see; a maintainer opens them only for itself."""
     require_visible_unit(conn, tenant=tenant, unit_id=order.unit_id)
@@ -161,7 +162,10 @@ def create_work_order(
     )
     params = {**order.model_dump(), "maintainer_id": maintainer_id, "kind": str(order.kind), "source": source}
     with translate_errors():
-        return fetch_one(conn, query, params, model=WorkOrder, what="work order")
+        created = fetch_one(conn, query, params, model=WorkOrder, what="work order")
+    record_history(conn, work_order_ids=[created.id], action=Action.OPENED, actor=actor, to_status=created.status,
+                   reason=created.title, data={"source": source, "kind": str(created.kind)})  # fmt: skip
+    return created
 
 
 def get_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrder:
@@ -226,6 +230,7 @@ def update_work_order(
     work_order_id: UUID,
     changes: WorkOrderUpdate,
     expected_version: int,
+    actor: str = SYSTEM_ACTOR,
 ) -> WorkOrder:
     """Apply `changes`; PreconditionFailed when the work order moved on from `expected_version`."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
@@ -254,7 +259,12 @@ def update_work_order(
         row = conn.execute(query, {**params, "_id": work_order_id, "_version": current.version}).fetchone()
     if row is None:
         raise PreconditionFailed("the work order changed concurrently; fetch it again")
-    return WorkOrder.model_validate(row)
+    updated = WorkOrder.model_validate(row)
+    changed = {k: str(v) for k, v in changes.model_dump(exclude_unset=True, mode="json").items()}
+    record_history(conn, work_order_ids=[work_order_id], action=Action.UPDATED, actor=actor,
+                   from_status=current.status, to_status=updated.status, crew_id=updated.crew_id,
+                   data={"changes": changed})  # fmt: skip
+    return updated
 
 
 # Still to be done: what a crew's queue holds.

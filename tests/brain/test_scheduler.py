@@ -72,7 +72,12 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
 
 
 def test_jobs_are_bound_to_their_settings() -> None:
-    settings = Settings(telemetry_retention_days=7, unit_offline_after_seconds=90, maintenance_interval_ceiling_days=45)
+    settings = Settings(
+        telemetry_retention_days=7,
+        unit_offline_after_seconds=90,
+        maintenance_interval_ceiling_days=45,
+        verification_window_days=5,
+    )
     jobs = {job.name: job for job in jobs_for(settings)}
     assert set(jobs) == {
         "retention",
@@ -86,7 +91,11 @@ def test_jobs_are_bound_to_their_settings() -> None:
         "quality",
         "rollups",
         "cold_tier",
+        "verification",
     }
+    verification_run = jobs["verification"].run
+    assert isinstance(verification_run, partial)
+    assert verification_run.keywords == {"window": timedelta(days=5)}
     planning_run = jobs["planning"].run
     assert isinstance(planning_run, partial)
     assert planning_run.keywords == {"ceiling_days": 45}

@@ -40,10 +40,12 @@ PLATFORM_ONLY = {
     "models.quality.lives": "the quality job rolls up every part's life and counters",
     "models.quality.energy_rollup": "the quality job classifies every unit's energy by month",
     "models.work.alarm_orders": "the brain opens the work orders that alarms call for",
+    "models.work.verification": "the brain verifies or reopens completed alarm work orders fleet-wide",
 }
 # Single functions of caller-facing modules that only the platform's jobs call (the module's others take a tenant).
 PLATFORM_FUNCTIONS = {
     "models.monitoring.alarms.service_state": "the rules ask whether a unit is in inspection or under work",
+    "models.work.completion.part_swaps": "the simulator follows the parts crews swapped, fleet-wide",
     "models.work.dispatch.assign_crew": "dispatch of a just-opened order to its contract holder's crews",
     "models.work.dispatch.dispatch_work_orders": "the planning job dispatches undispatched orders",
     "models.work.intervals.unit_signals": "the planning job's view of a unit's record",

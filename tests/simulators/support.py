@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simulators.fleet import Fleet, build_fleet
+from simulators.repairs import RepairSource
 from simulators.runner import RunConfig, RunSummary, run
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -51,6 +52,7 @@ def replay(
     hazard_scale: float = 1.0,
     confounder_scale: float = 1.0,
     fleet: Fleet | None = None,
+    repairs: RepairSource | None = None,
 ) -> Replay:
     """Replay `days` of a fleet into a recorder."""
     config = RunConfig(
@@ -66,5 +68,5 @@ def replay(
     )
     fleet = fleet or build_fleet(seed=seed, units=units, start=START, hazard_scale=hazard_scale)
     recorder = Recorder()
-    summary = run(config, recorder, stop=threading.Event(), fleet=fleet)
+    summary = run(config, recorder, stop=threading.Event(), fleet=fleet, repairs=repairs)
     return Replay(recorder, config.labels_path, summary, fleet)
