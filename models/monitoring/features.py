@@ -18,6 +18,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from models.queries import identifiers
+
 __all__ = [
     "FEATURE_COLUMNS",
     "WINDOW_COLUMNS",
@@ -32,27 +34,37 @@ __all__ = [
 
 # Raw signals a feature pass needs, as (name, SQL expression); door and brake details come in `extras`.
 # Times travel as epoch microseconds: unambiguous in CSV, and a plain integer cast for polars.
-_EPOCH_US = "(extract(epoch FROM {0}) * 1000000)::bigint"
-_NUMBER = "CASE WHEN jsonb_typeof(extras -> '{0}') = 'number' THEN (extras ->> '{0}')::float8 END"
-_WINDOW_SELECT: tuple[tuple[str, str], ...] = (
-    ("unit_id", "unit_id"),
-    ("time", _EPOCH_US.format("time")),
-    ("direction", "direction"),
-    ("speed_mps", "speed_mps"),
-    ("load_pct", "load_pct"),
-    ("motor_current_a", "motor_current_a"),
-    ("motor_temp_c", "motor_temp_c"),
-    ("drive_temp_c", "drive_temp_c"),
-    ("vibration_z", "vibration_z"),
-    ("levelling_error_mm", "levelling_error_mm"),
-    ("trip_count", "trip_count"),
-    ("door_cycles", "door_cycles"),
-    ("energy_kwh", "energy_kwh"),
-    ("standby_power_w", "standby_power_w"),
-    ("door_open_s", _NUMBER.format("door_open_s")),
-    ("door_close_s", _NUMBER.format("door_close_s")),
-    ("vibration_hf", _NUMBER.format("vibration_hf_rms")),
-    ("stop_distance_mm", _NUMBER.format("stop_distance_mm")),
+_EPOCH_US = sql.SQL("(extract(epoch FROM {}) * 1000000)::bigint")
+_NUMBER = sql.SQL("CASE WHEN jsonb_typeof(extras -> {key}) = 'number' THEN (extras ->> {key})::float8 END")
+
+
+def _epoch(column: str) -> sql.Composable:
+    return _EPOCH_US.format(sql.Identifier(column))
+
+
+def _extra_number(key: str) -> sql.Composable:
+    return _NUMBER.format(key=sql.Literal(key))
+
+
+_WINDOW_SELECT: tuple[tuple[str, sql.Composable], ...] = (
+    ("unit_id", sql.Identifier("unit_id")),
+    ("time", _epoch("time")),
+    ("direction", sql.Identifier("direction")),
+    ("speed_mps", sql.Identifier("speed_mps")),
+    ("load_pct", sql.Identifier("load_pct")),
+    ("motor_current_a", sql.Identifier("motor_current_a")),
+    ("motor_temp_c", sql.Identifier("motor_temp_c")),
+    ("drive_temp_c", sql.Identifier("drive_temp_c")),
+    ("vibration_z", sql.Identifier("vibration_z")),
+    ("levelling_error_mm", sql.Identifier("levelling_error_mm")),
+    ("trip_count", sql.Identifier("trip_count")),
+    ("door_cycles", sql.Identifier("door_cycles")),
+    ("energy_kwh", sql.Identifier("energy_kwh")),
+    ("standby_power_w", sql.Identifier("standby_power_w")),
+    ("door_open_s", _extra_number("door_open_s")),
+    ("door_close_s", _extra_number("door_close_s")),
+    ("vibration_hf", _extra_number("vibration_hf_rms")),
+    ("stop_distance_mm", _extra_number("stop_distance_mm")),
 )
 WINDOW_COLUMNS = tuple(name for name, _ in _WINDOW_SELECT)
 _WINDOW_SCHEMA: dict[str, pl.DataType] = {
@@ -94,7 +106,7 @@ def active_units(conn: psycopg.Connection[Any], *, since: datetime) -> list[Acti
 
 
 def _window_query(unit_ids: Sequence[str], since: datetime, until: datetime) -> sql.Composed:
-    select = sql.SQL(", ").join(sql.SQL(f"{expr} AS {name}") for name, expr in _WINDOW_SELECT)
+    select = sql.SQL(", ").join(sql.SQL("{} AS {}").format(expr, sql.Identifier(name)) for name, expr in _WINDOW_SELECT)
     return sql.SQL(
         "SELECT {} FROM telemetry WHERE unit_id = ANY({}) AND time >= {} AND time < {} ORDER BY unit_id, time"
     ).format(select, sql.Literal(list(unit_ids)), sql.Literal(since), sql.Literal(until))
@@ -138,7 +150,7 @@ def upsert_features(conn: psycopg.Connection[Any], *, features: pl.DataFrame, co
     if features.is_empty():
         return 0
     frame = features.select([pl.col(name).cast(dtype) for name, dtype in _STORED_SCHEMA.items()])
-    columns = sql.SQL(", ").join(map(sql.Identifier, _ALL))
+    columns = identifiers(_ALL)
     conn.execute(
         sql.SQL(
             "CREATE TEMP TABLE IF NOT EXISTS unit_features_stage ON COMMIT DELETE ROWS AS"
@@ -188,7 +200,10 @@ def read_features(
         " ORDER BY unit_id, window_start"
     ).format(
         c=sql.SQL(", ").join(
-            sql.SQL(_EPOCH_US.format(name) + f" AS {name}" if name == "window_start" else name) for name in _ALL
+            sql.SQL("{} AS {}").format(_epoch(name), sql.Identifier(name))
+            if name == "window_start"
+            else sql.Identifier(name)
+            for name in _ALL
         ),
         h=sql.Literal(window_hours),
         s=sql.Literal(since),

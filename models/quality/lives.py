@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from pydantic import BaseModel
 
 from models.db import Connection
@@ -25,14 +26,14 @@ __all__ = ["BatchTotals", "batch_totals", "component_lives", "group_labels", "la
 PLANNED_KINDS = ("preventive", "modernization")
 
 # What every use needs: the life's batch, hours in service up to `as_of`, and whether it ended in a failure.
-_CORE_COLUMNS = """
+_CORE_COLUMNS = sql.SQL("""
 uc.id AS life_id, uc.unit_id, c.component_type, c.batch_id, b.supplier_id, b.produced_on,
 extract(epoch FROM least(coalesce(uc.removed_at, %(as_of)s), %(as_of)s) - uc.installed_at) / 3600.0 AS hours,
 (uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
  AND coalesce(NOT (w.kind = ANY(%(planned)s)), true)) AS failed,
 (uc.removed_at IS NULL OR uc.removed_at > %(as_of)s) AS running
-"""
-_FROM = """
+""")
+_FROM = sql.SQL("""
 FROM unit_components uc
 JOIN components c ON c.id = uc.component_id
 LEFT JOIN component_batches b ON b.id = c.batch_id
@@ -43,16 +44,16 @@ LEFT JOIN LATERAL (
       AND r.data ->> 'position' = uc.position
     LIMIT 1
 ) w ON uc.removed_at IS NOT NULL AND uc.removed_at <= %(as_of)s
-"""
-_WHERE = "WHERE uc.installed_at < %(as_of)s"
+""")
+_WHERE = sql.SQL("WHERE uc.installed_at < %(as_of)s")
 # What the reliability figures add: the unit's model and hours, repair spans, and usage from the counters.
-_LIVES = f"""
-SELECT {_CORE_COLUMNS},
+_LIVES = sql.SQL("""
+SELECT {},
        u.model_id, coalesce(u.manufacturer_id, m.manufacturer_id) AS manufacturer_id,
        extract(epoch FROM w.completed_at - w.created_at) / 3600.0 AS repair_hours,
        extract(epoch FROM %(as_of)s - min(uc.installed_at) OVER (PARTITION BY uc.unit_id)) / 3600.0 AS unit_hours,
        c1.trip_count - c0.trip_count AS trips, c1.door_cycles - c0.door_cycles AS door_cycles
-{_FROM}
+{}
 JOIN units u ON u.id = uc.unit_id
 LEFT JOIN unit_models m ON m.id = u.model_id
 LEFT JOIN LATERAL (
@@ -65,8 +66,8 @@ LEFT JOIN LATERAL (
     WHERE d.unit_id = uc.unit_id AND d.day BETWEEN uc.installed_at::date AND least(uc.removed_at, %(as_of)s)::date
     ORDER BY d.day DESC LIMIT 1
 ) c1 ON true
-{_WHERE}
-"""
+{}
+""").format(_CORE_COLUMNS, _FROM, _WHERE)
 
 
 class BatchTotals(BaseModel):
@@ -88,13 +89,13 @@ def component_lives(conn: Connection, *, as_of: datetime) -> list[dict[str, Any]
 
 def batch_totals(conn: Connection, *, as_of: datetime) -> list[BatchTotals]:
     """Per batch: failures and hours in service up to `as_of` (the cheap input of the batch alert test)."""
-    query = (
+    query = sql.SQL(
         "SELECT batch_id, min(component_type) AS component_type, min(supplier_id::text)::uuid AS supplier_id,"
         " count(*) FILTER (WHERE failed) AS failures, coalesce(sum(hours), 0) AS exposure_hours,"
         " count(DISTINCT unit_id) FILTER (WHERE running) AS current_units, min(produced_on) AS produced_on"
-        f" FROM (SELECT {_CORE_COLUMNS} {_FROM} {_WHERE}) lives WHERE batch_id IS NOT NULL"
+        " FROM (SELECT {} {} {}) lives WHERE batch_id IS NOT NULL"
         " GROUP BY batch_id ORDER BY batch_id"
-    )
+    ).format(_CORE_COLUMNS, _FROM, _WHERE)
     rows = conn.execute(query, {"as_of": as_of, "planned": list(PLANNED_KINDS)}).fetchall()
     return [BatchTotals.model_validate(row) for row in rows]
 

@@ -63,36 +63,39 @@ class TelemetryBucket(BaseModel):
     energy_kwh: float | None
 
 
-def _finite(column: str) -> str:
+def _finite(column: str) -> sql.Composable:
     # Ingest refuses NaN and Infinity, but one stored by another writer would poison every aggregate.
-    return f"CASE WHEN {column} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {column} END"
+    return sql.SQL("CASE WHEN {col} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {col} END").format(
+        col=sql.Identifier(column)
+    )
 
 
-_AGGREGATES = ", ".join(
+_AGGREGATES = sql.SQL(", ").join(
     [
-        "count(*) AS samples",
-        f"avg({_finite('speed_mps')}) AS speed_mps_avg",
-        f"max({_finite('speed_mps')}) AS speed_mps_max",
-        f"avg({_finite('load_pct')}) AS load_pct_avg",
-        f"avg({_finite('motor_current_a')}) AS motor_current_a_avg",
-        f"max({_finite('motor_current_a')}) AS motor_current_a_max",
-        f"max({_finite('motor_temp_c')}) AS motor_temp_c_max",
-        f"max({_finite('drive_temp_c')}) AS drive_temp_c_max",
-        f"avg({_finite('vibration_x')}) AS vibration_x_avg",
-        f"avg({_finite('vibration_y')}) AS vibration_y_avg",
-        f"avg({_finite('vibration_z')}) AS vibration_z_avg",
-        f"max({_finite('vibration_z')}) AS vibration_z_max",
-        f"max(abs({_finite('levelling_error_mm')})) AS levelling_error_mm_max",
-        "max(trip_count) - min(trip_count) AS trips",
-        "max(door_cycles) - min(door_cycles) AS door_cycles",
-        f"max({_finite('energy_kwh')}) - min({_finite('energy_kwh')}) AS energy_kwh",
+        sql.SQL("count(*) AS samples"),
+        sql.SQL("avg({}) AS speed_mps_avg").format(_finite("speed_mps")),
+        sql.SQL("max({}) AS speed_mps_max").format(_finite("speed_mps")),
+        sql.SQL("avg({}) AS load_pct_avg").format(_finite("load_pct")),
+        sql.SQL("avg({}) AS motor_current_a_avg").format(_finite("motor_current_a")),
+        sql.SQL("max({}) AS motor_current_a_max").format(_finite("motor_current_a")),
+        sql.SQL("max({}) AS motor_temp_c_max").format(_finite("motor_temp_c")),
+        sql.SQL("max({}) AS drive_temp_c_max").format(_finite("drive_temp_c")),
+        sql.SQL("avg({}) AS vibration_x_avg").format(_finite("vibration_x")),
+        sql.SQL("avg({}) AS vibration_y_avg").format(_finite("vibration_y")),
+        sql.SQL("avg({}) AS vibration_z_avg").format(_finite("vibration_z")),
+        sql.SQL("max({}) AS vibration_z_max").format(_finite("vibration_z")),
+        sql.SQL("max(abs({})) AS levelling_error_mm_max").format(_finite("levelling_error_mm")),
+        sql.SQL("max(trip_count) - min(trip_count) AS trips"),
+        sql.SQL("max(door_cycles) - min(door_cycles) AS door_cycles"),
+        sql.SQL("max({}) - min({}) AS energy_kwh").format(_finite("energy_kwh"), _finite("energy_kwh")),
     ]
 )
 
+
 _QUERY = sql.SQL(
-    "SELECT time_bucket(%(width)s, time) AS bucket, " + _AGGREGATES + " FROM telemetry"
+    "SELECT time_bucket(%(width)s, time) AS bucket, {} FROM telemetry"
     " WHERE unit_id = %(u)s AND time >= %(since)s AND time < %(until)s GROUP BY bucket ORDER BY bucket"
-)
+).format(_AGGREGATES)
 
 
 def telemetry_window(

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from psycopg import sql
 
 from brain.jobs import alarms as alarm_jobs
 from brain.scheduler import Job, run_job
@@ -35,11 +36,11 @@ def _rules(conn: Connection) -> None:
 
 
 def _alarms(conn: Connection, **where: Any) -> list[dict[str, Any]]:
-    filters = "".join(f" AND {column} = %({column})s" for column in where)
-    return conn.execute(
-        f"SELECT alarm_type, severity, state, suppressed, count FROM alarms WHERE true{filters} ORDER BY first_seen",
-        where,
-    ).fetchall()
+    filters = [sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in where]
+    query = sql.SQL(
+        "SELECT alarm_type, severity, state, suppressed, count FROM alarms WHERE {} ORDER BY first_seen"
+    ).format(sql.SQL(" AND ").join([sql.SQL("true"), *filters]))
+    return conn.execute(query, where).fetchall()
 
 
 @pytest.fixture
