@@ -15,8 +15,8 @@ from starlette.types import Message
 
 from models.access.tenancy import Role
 from models.db import connect
-from tests.api.conftest import auth, send_raw
-from tests.conftest import Fleet
+from tests.support.api import auth, send_raw
+from tests.support.fleet import Fleet
 
 
 def _headers(key: str, **extra: str) -> list[tuple[bytes, bytes]]:

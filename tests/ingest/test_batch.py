@@ -11,7 +11,7 @@ from ingest.batch import KnownUnits, write_batch
 from ingest.parse import Limits, Parsed, parse_message
 from models.db import Connection, DatabaseError, connect
 from models.telemetry.samples import TELEMETRY_COLUMNS
-from tests.ingest.conftest import register
+from tests.support.ingest import register
 
 LIMITS = Limits(topic_prefix="lb/v1", max_payload_bytes=65536, max_future=timedelta(minutes=5),
                 max_past=timedelta(days=3650))  # fmt: skip

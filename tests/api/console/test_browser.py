@@ -24,8 +24,8 @@ from models.access.tenancy import Role
 from models.db import Connection
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
-from tests.api.console.conftest import SCREENSHOTS
-from tests.conftest import Fleet
+from tests.support.console import SCREENSHOTS
+from tests.support.fleet import Fleet
 
 # The slow tier (a real browser): `scripts/check.sh --fast` leaves it out.
 pytestmark = pytest.mark.slow
