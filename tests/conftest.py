@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from models.db import Connection, connect
 from models.migrate import migrate
@@ -44,7 +45,8 @@ def postgres(servers_dir: Path) -> Iterator[LocalPostgres]:
     try:
         migrate(server.create_database(TEMPLATE_DB))
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
-            conn.execute(f"ALTER DATABASE {TEMPLATE_DB} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false".encode())
+            template = sql.Identifier(TEMPLATE_DB)
+            conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false").format(template))
         yield server
     finally:
         server.stop()
@@ -57,7 +59,7 @@ def database_url(postgres: LocalPostgres) -> Iterator[str]:
     dsn = postgres.create_database(name, template=TEMPLATE_DB)
     yield dsn
     with psycopg.connect(postgres.dsn(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)".encode())
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

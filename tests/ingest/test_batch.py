@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import LiteralString
 
 import pytest
 
@@ -37,9 +38,9 @@ def db(database_url: str) -> Iterator[Connection]:
         yield conn
 
 
-def rows(conn: Connection, query: str) -> list[tuple[object, ...]]:
+def rows(conn: Connection, query: LiteralString) -> list[tuple[object, ...]]:
     """Rows of `query` as tuples."""
-    return [tuple(r.values()) for r in conn.execute(query.encode()).fetchall()]
+    return [tuple(r.values()) for r in conn.execute(query).fetchall()]
 
 
 def test_telemetry_columns_are_the_table_columns(db: Connection) -> None:
