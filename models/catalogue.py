@@ -17,7 +17,7 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from models.db import Connection
-from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.queries import Page, PageParams, fetch_one, fetch_page, identifiers
 from models.sqlerrors import translate_errors
 
 __all__ = ["Catalogue"]
@@ -40,11 +40,11 @@ class Catalogue(Generic[T]):
         return sql.SQL("SELECT {} FROM {}").format(self._columns(), sql.Identifier(self.table))
 
     def _columns(self) -> sql.Composed:
-        return sql.SQL(", ").join(map(sql.Identifier, self.columns))
+        return identifiers(self.columns)
 
     def create(self, conn: Connection, values: Mapping[str, Any]) -> T:
         """Insert one row; Conflict when a unique key is taken, BadRequest when a reference is missing."""
-        names = sql.SQL(", ").join(map(sql.Identifier, values))
+        names = identifiers(values)
         placeholders = sql.SQL(", ").join(map(sql.Placeholder, values))
         query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING {}").format(
             sql.Identifier(self.table), names, placeholders, self._columns()

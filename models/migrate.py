@@ -108,6 +108,7 @@ def migrate(dsn: str) -> list[Migration]:
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                     (migration.version, migration.name, migration.checksum),
                 )
+                # A migration's text is read from its file, so it is passed as bytes (it is no literal).
                 if migration.transactional:
                     with conn.transaction():
                         conn.execute(migration.sql.encode())

@@ -1,9 +1,15 @@
-"""Shared query helpers: one row or 404, and pagination (limit/offset in, a page with the next offset out)."""
+"""Shared query helpers: one row or 404, pagination (limit/offset in, a page with the next offset out), and the
+SET list of an UPDATE.
+
+A query is a literal string or a `psycopg.sql` composition (`Query`): identifiers, fragments and column lists go
+in with `sql.SQL("... {} ...").format(...)`, values as parameters; never an f-string or `+` (ruff S608 refuses
+them, and `LiteralString` says so to a type checker that enforces it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Generic, LiteralString, TypeVar
 
 from psycopg import sql
 from pydantic import BaseModel, Field
@@ -11,7 +17,18 @@ from pydantic import BaseModel, Field
 from models.db import Connection
 from models.errors import NotFound
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "MAX_OFFSET", "Page", "PageParams", "Query", "fetch_one", "fetch_page"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "Page",
+    "PageParams",
+    "Query",
+    "fetch_one",
+    "fetch_page",
+    "identifiers",
+    "set_clause",
+]
 
 DEFAULT_LIMIT = 100
 # One page must stay a quick query and a small response; exports page through with next_offset.
@@ -38,11 +55,23 @@ class Page(BaseModel, Generic[T]):
     next_offset: int | None
 
 
-Query = str | sql.SQL | sql.Composed
+# What psycopg's execute accepts, minus bytes: a literal string or a composition (a bare Identifier or Literal
+# is a fragment, not a query).
+Query = LiteralString | sql.SQL | sql.Composed
 
 
 def _composable(query: Query) -> sql.SQL | sql.Composed:
     return sql.SQL(query) if isinstance(query, str) else query
+
+
+def identifiers(names: Iterable[str]) -> sql.Composed:
+    """`names` as a comma-separated list of quoted identifiers (a column list)."""
+    return sql.SQL(", ").join(map(sql.Identifier, names))
+
+
+def set_clause(values: Mapping[str, object]) -> sql.Composed:
+    """`name = %(name)s, ...` for each key of `values`: the keys as identifiers, the values left as parameters."""
+    return sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values)
 
 
 def fetch_one(conn: Connection, query: Query, params: Mapping[str, Any], *, model: type[T], what: str) -> T:

@@ -12,5 +12,5 @@ if [[ "${1:-}" == "--fast" ]]; then
 fi
 echo "== ruff check";  "$bin/ruff" check .
 echo "== ruff format"; "$bin/ruff" format --check .
-echo "== mypy";        "$bin/mypy" && "$bin/mypy" bench
+echo "== mypy";        "$bin/mypy" && "$bin/mypy" bench && "$bin/mypy" tests
 echo "== pytest";      "$bin/pytest" -q "${tier[@]}" "$@"

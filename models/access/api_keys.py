@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from psycopg import sql
 from pydantic import BaseModel
 
 from models.access.tenancy import ROLE_ORG_KIND, Role, TenantScope
@@ -45,7 +46,7 @@ PLATFORM_ORGANIZATION = "liftbrain platform"
 # Two processes bootstrapping at once must not both mint an admin key.
 BOOTSTRAP_LOCK_KEY = 0x11F7B8A2
 
-_COLUMNS = "id, prefix, name, role, organization_id, crew_id, created_at, revoked_at"
+_COLUMNS = sql.SQL("id, prefix, name, role, organization_id, crew_id, created_at, revoked_at")
 
 
 class ApiKey(BaseModel):
@@ -100,10 +101,10 @@ def create_api_key(
         secret = KEY_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     elif len(secret) < MIN_CONFIGURED_KEY_LENGTH:
         raise BadRequest(f"a configured key must be at least {MIN_CONFIGURED_KEY_LENGTH} characters")
-    query = (
+    query = sql.SQL(
         "INSERT INTO api_keys (prefix, secret_hash, name, role, organization_id, crew_id)"
-        f" VALUES (%(prefix)s, %(hash)s, %(name)s, %(role)s, %(org)s, %(crew)s) RETURNING {_COLUMNS}"
-    )
+        " VALUES (%(prefix)s, %(hash)s, %(name)s, %(role)s, %(org)s, %(crew)s) RETURNING {}"
+    ).format(_COLUMNS)
     params = {
         "prefix": secret[:LOOKUP_LENGTH],
         "hash": _hash(secret),
@@ -156,14 +157,15 @@ def resolve_key(conn: Connection, *, secret: str) -> ResolvedKey | None:
 
 def list_api_keys(conn: Connection, *, page: PageParams, organization_id: UUID | None = None) -> Page[ApiKey]:
     """Keys (without secrets), newest first, optionally of one organisation."""
-    query = (
-        f"SELECT {_COLUMNS} FROM api_keys WHERE %(org)s::uuid IS NULL OR organization_id = %(org)s"
-        " ORDER BY created_at DESC, id"
-    )
+    query = sql.SQL(
+        "SELECT {} FROM api_keys WHERE %(org)s::uuid IS NULL OR organization_id = %(org)s ORDER BY created_at DESC, id"
+    ).format(_COLUMNS)
     return fetch_page(conn, query, {"org": organization_id}, model=ApiKey, page=page)
 
 
 def revoke_api_key(conn: Connection, *, key_id: UUID) -> ApiKey:
     """Revoke a key now (idempotent); NotFound when there is no such key."""
-    query = f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = %(id)s RETURNING {_COLUMNS}"
+    query = sql.SQL(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = %(id)s RETURNING {}"
+    ).format(_COLUMNS)
     return fetch_one(conn, query, {"id": key_id}, model=ApiKey, what="API key")

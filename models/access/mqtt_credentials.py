@@ -59,7 +59,7 @@ MIN_CONFIGURED_PASSWORD_LENGTH = 24
 # The part of a device username after the unit id tells its credentials apart during a rotation.
 SUFFIX_BYTES = 3
 
-_COLUMNS = "id, username, kind, unit_id, created_at, expires_at, revoked_at, replaced_by"
+_COLUMNS = sql.SQL("id, username, kind, unit_id, created_at, expires_at, revoked_at, replaced_by")
 
 
 class CredentialKind(StrEnum):
@@ -118,10 +118,10 @@ def mosquitto_hash(password: str, *, salt: bytes | None = None) -> str:
 
 def _insert(conn: Connection, *, username: str, kind: CredentialKind, unit_id: str | None) -> IssuedCredential:
     password = secrets.token_urlsafe(SECRET_BYTES)
-    query = (
+    query = sql.SQL(
         "INSERT INTO mqtt_credentials (username, kind, unit_id, password_hash)"
-        f" VALUES (%(username)s, %(kind)s, %(unit)s, %(hash)s) RETURNING {_COLUMNS}"
-    )
+        " VALUES (%(username)s, %(kind)s, %(unit)s, %(hash)s) RETURNING {}"
+    ).format(_COLUMNS)
     params = {"username": username, "kind": str(kind), "unit": unit_id, "hash": mosquitto_hash(password)}
     return IssuedCredential(fetch_one(conn, query, params, model=MqttCredential, what="credential"), password)
 
@@ -142,12 +142,12 @@ def issue_service_credential(
     if password is not None and len(password) < MIN_CONFIGURED_PASSWORD_LENGTH:
         raise BadRequest(f"a configured MQTT password must be at least {MIN_CONFIGURED_PASSWORD_LENGTH} characters")
     password = password or secrets.token_urlsafe(SECRET_BYTES)
-    query = (
+    query = sql.SQL(
         "INSERT INTO mqtt_credentials (username, kind, password_hash) VALUES (%(username)s, %(kind)s, %(hash)s)"
         " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, revoked_at = NULL,"
         " expires_at = NULL WHERE mqtt_credentials.kind = excluded.kind"
-        f" RETURNING {_COLUMNS}"
-    )
+        " RETURNING {}"
+    ).format(_COLUMNS)
     params = {"username": username, "kind": str(kind), "hash": mosquitto_hash(password)}
     row = conn.execute(query, params).fetchone()
     if row is None:
@@ -165,7 +165,7 @@ def _visible(tenant: TenantScope) -> sql.Composable:
 
 def _get(conn: Connection, *, tenant: TenantScope, credential_id: UUID, lock: bool = False) -> MqttCredential:
     query = sql.SQL("SELECT {} FROM mqtt_credentials WHERE id = %(id)s AND ({}){}").format(
-        sql.SQL(_COLUMNS), _visible(tenant), sql.SQL(" FOR UPDATE" if lock else "")
+        _COLUMNS, _visible(tenant), sql.SQL(" FOR UPDATE" if lock else "")
     )
     return fetch_one(conn, query, {"id": credential_id}, model=MqttCredential, what="credential")
 
@@ -177,7 +177,7 @@ def list_credentials(
     query = sql.SQL(
         "SELECT {} FROM mqtt_credentials WHERE ({}) AND (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
         " ORDER BY created_at DESC, id"
-    ).format(sql.SQL(_COLUMNS), _visible(tenant))
+    ).format(_COLUMNS, _visible(tenant))
     return fetch_page(conn, query, {"unit": unit_id}, model=MqttCredential, page=page)
 
 
@@ -202,9 +202,9 @@ def rotate_credential(
 def revoke_credential(conn: Connection, *, tenant: TenantScope, credential_id: UUID) -> MqttCredential:
     """Revoke now (idempotent); the broker drops the device at its next reload."""
     _get(conn, tenant=tenant, credential_id=credential_id, lock=True)
-    query = (
-        f"UPDATE mqtt_credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = %(id)s RETURNING {_COLUMNS}"
-    )
+    query = sql.SQL(
+        "UPDATE mqtt_credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = %(id)s RETURNING {}"
+    ).format(_COLUMNS)
     return fetch_one(conn, query, {"id": credential_id}, model=MqttCredential, what="credential")
 
 

@@ -17,17 +17,17 @@ from uuid import UUID
 from psycopg import sql
 
 # A maintenance contract in force today: what gives a maintainer (and its crews) sight of a unit.
-CURRENT_CONTRACT = "starts_on <= current_date AND (ends_on IS NULL OR ends_on >= current_date)"
+CURRENT_CONTRACT = sql.SQL("starts_on <= current_date AND (ends_on IS NULL OR ends_on >= current_date)")
 # Work order statuses after which the work is over.
-CLOSED_STATUSES = "('done', 'verified', 'cancelled')"
+CLOSED_STATUSES = sql.SQL("('done', 'verified', 'cancelled')")
 # A crew keeps read-only sight of a work order and its unit this long after the work order closed: to look at
 # the unit's telemetry after a repair and finish its report. Writing needs an open work order.
-CREW_READ_GRACE = "interval '24 hours'"
+CREW_READ_GRACE = sql.SQL("interval '24 hours'")
 # The work orders a crew sees: its own, open or closed within the grace, on a unit whose contract with the
 # work order's maintainer is in force today.
-_CREW_WORK_ORDERS = (
+_CREW_WORK_ORDERS = sql.SQL(
     "SELECT w.id, w.unit_id FROM work_orders w WHERE w.crew_id = {crew}"
-    f" AND (w.status NOT IN {CLOSED_STATUSES} OR w.updated_at > now() - {CREW_READ_GRACE})"
+    " AND (w.status NOT IN {closed} OR w.updated_at > now() - {grace})"
     " AND EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = w.unit_id"
     " AND c.maintainer_id = w.maintainer_id AND c.starts_on <= current_date"
     " AND (c.ends_on IS NULL OR c.ends_on >= current_date))"
@@ -130,14 +130,11 @@ class TenantScope:
                 )
                 return sql.SQL(query).format(col=column, org=org)
             case Visibility.CONTRACT:
-                query = (
-                    "{col} IN (SELECT unit_id FROM maintenance_contracts WHERE maintainer_id = {org}"
-                    f" AND {CURRENT_CONTRACT})"
-                )
-                return sql.SQL(query).format(col=column, org=org)
+                query = "{col} IN (SELECT unit_id FROM maintenance_contracts WHERE maintainer_id = {org} AND {current})"
+                return sql.SQL(query).format(col=column, org=org, current=CURRENT_CONTRACT)
             case Visibility.CREW:
-                query = "{col} IN (SELECT unit_id FROM (" + _CREW_WORK_ORDERS + ") AS crew_orders)"
-                return sql.SQL(query).format(col=column, crew=sql.Literal(self.crew_id))
+                crew = sql.SQL("{col} IN (SELECT unit_id FROM ({orders}) AS crew_orders)")
+                return crew.format(col=column, orders=self._crew_work_orders())
             case Visibility.SUPPLY:
                 query = (
                     "{col} IN (SELECT uc.unit_id FROM unit_components uc JOIN components c ON c.id = uc.component_id"
@@ -154,6 +151,10 @@ class TenantScope:
             case Visibility.NONE:
                 return sql.SQL("FALSE")
 
+    def _crew_work_orders(self) -> sql.Composable:
+        """The work orders (id, unit_id) this crew sees."""
+        return _CREW_WORK_ORDERS.format(crew=sql.Literal(self.crew_id), closed=CLOSED_STATUSES, grace=CREW_READ_GRACE)
+
     def work_orders_predicate(self, id_column: str, maintainer_column: str) -> sql.Composable:
         """A SQL condition true for the work orders this tenant may see: a maintainer its own, a crew its own
         open ones under a current contract (plus the read-only grace), the platform all."""
@@ -165,8 +166,8 @@ class TenantScope:
                     sql.Identifier(*maintainer_column.split(".")), sql.Literal(self.organization_id)
                 )
             case Visibility.CREW:
-                query = "{col} IN (SELECT id FROM (" + _CREW_WORK_ORDERS + ") AS crew_orders)"
-                return sql.SQL(query).format(col=sql.Identifier(*id_column.split(".")), crew=sql.Literal(self.crew_id))
+                query = sql.SQL("{col} IN (SELECT id FROM ({orders}) AS crew_orders)")
+                return query.format(col=sql.Identifier(*id_column.split(".")), orders=self._crew_work_orders())
             case _:
                 return sql.SQL("FALSE")
 

@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from psycopg import sql
 from pydantic import BaseModel, field_serializer
 
 from models.db import Connection
@@ -33,7 +34,7 @@ __all__ = [
     "public_key_bytes",
 ]
 
-_COLUMNS = "id, created_at, public_key, payload, signature"
+_COLUMNS = sql.SQL("id, created_at, public_key, payload, signature")
 
 
 class ChainHead(BaseModel):
@@ -92,16 +93,16 @@ def create_checkpoint(conn: Connection, *, signing_key: Ed25519PrivateKey) -> Ch
     document = {"created_at": str(now["at"]), "heads": heads}
     payload = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     params = {"key": public_key_bytes(signing_key), "payload": payload, "signature": signing_key.sign(payload)}
-    query = (
+    query = sql.SQL(
         "INSERT INTO chain_checkpoints (public_key, payload, signature)"
-        f" VALUES (%(key)s, %(payload)s, %(signature)s) RETURNING {_COLUMNS}"
-    )
+        " VALUES (%(key)s, %(payload)s, %(signature)s) RETURNING {}"
+    ).format(_COLUMNS)
     return fetch_one(conn, query, params, model=Checkpoint, what="checkpoint")
 
 
 def latest_checkpoint(conn: Connection) -> Checkpoint | None:
     """The newest checkpoint, or None before the first."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM chain_checkpoints ORDER BY id DESC LIMIT 1").fetchone()
+    row = conn.execute(sql.SQL("SELECT {} FROM chain_checkpoints ORDER BY id DESC LIMIT 1").format(_COLUMNS)).fetchone()
     return None if row is None else Checkpoint.model_validate(row)
 
 

@@ -97,7 +97,7 @@ _WHO = {
     Visibility.CREW: "its crews",
 }
 
-_COLUMNS = "id, unit_id, seq, kind, occurred_at, recorded_at, actor, data, work_order_id, prev_hash, hash"
+_COLUMNS = sql.SQL("id, unit_id, seq, kind, occurred_at, recorded_at, actor, data, work_order_id, prev_hash, hash")
 
 
 class LifecycleRecord(BaseModel):
@@ -186,11 +186,11 @@ def append_record(
     row = conn.execute("SELECT status FROM units WHERE id = %(id)s", {"id": unit_id}).fetchone()
     if row is not None and row["status"] == "decommissioned":
         raise Conflict(f"unit {unit_id} is decommissioned; its record is closed")
-    query = (
+    query = sql.SQL(
         "INSERT INTO lifecycle_records (unit_id, seq, kind, occurred_at, actor, data, work_order_id, organization_id,"
         " hash) VALUES (%(unit_id)s, 0, %(kind)s, %(occurred_at)s, %(actor)s, %(data)s, %(work_order_id)s, %(org)s,"
-        f" '') RETURNING {_COLUMNS}"
-    )
+        " '') RETURNING {}"
+    ).format(_COLUMNS)
     params = {
         "unit_id": unit_id,
         "kind": str(kind),

@@ -17,7 +17,7 @@ from models.registry.units import require_visible_unit
 
 __all__ = ["BuildSlot", "current_build", "position_history", "recall_impact"]
 
-_SELECT = """
+_SELECT = sql.SQL("""
 SELECT uc.id, uc.unit_id, uc.position, uc.installed_at, uc.removed_at,
        c.id AS component_id, c.serial, c.component_type,
        b.id AS batch_id, b.lot, b.produced_on, s.id AS supplier_id, s.name AS supplier_name
@@ -25,7 +25,7 @@ FROM unit_components uc
 JOIN components c ON c.id = uc.component_id
 LEFT JOIN component_batches b ON b.id = c.batch_id
 LEFT JOIN suppliers s ON s.id = b.supplier_id
-"""
+""")
 
 
 class BuildSlot(BaseModel):
@@ -49,7 +49,7 @@ class BuildSlot(BaseModel):
 def current_build(conn: Connection, *, tenant: TenantScope, unit_id: str, page: PageParams) -> Page[BuildSlot]:
     """What sits in the unit now, by position."""
     require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
-    query = _SELECT + " WHERE uc.unit_id = %(u)s AND uc.removed_at IS NULL ORDER BY uc.position"
+    query = sql.SQL("{} WHERE uc.unit_id = %(u)s AND uc.removed_at IS NULL ORDER BY uc.position").format(_SELECT)
     return fetch_page(conn, query, {"u": unit_id}, model=BuildSlot, page=page)
 
 
@@ -58,7 +58,9 @@ def position_history(
 ) -> Page[BuildSlot]:
     """The genealogy of a position: every component that ever sat there, oldest first."""
     require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
-    query = _SELECT + " WHERE uc.unit_id = %(u)s AND uc.position = %(p)s ORDER BY uc.installed_at, uc.id"
+    query = sql.SQL("{} WHERE uc.unit_id = %(u)s AND uc.position = %(p)s ORDER BY uc.installed_at, uc.id").format(
+        _SELECT
+    )
     return fetch_page(conn, query, {"u": unit_id, "p": position}, model=BuildSlot, page=page)
 
 
@@ -75,8 +77,8 @@ def recall_impact(
     if batch_id is None and supplier_id is None:
         raise BadRequest("name a batch_id or a supplier_id")
     query = sql.SQL(
-        _SELECT + " WHERE {visible} AND (%(b)s::uuid IS NULL OR b.id = %(b)s) AND (%(s)s::uuid IS NULL OR s.id = %(s)s)"
+        "{select} WHERE {visible} AND (%(b)s::uuid IS NULL OR b.id = %(b)s) AND (%(s)s::uuid IS NULL OR s.id = %(s)s)"
         " AND (%(all)s OR uc.removed_at IS NULL) ORDER BY uc.unit_id, uc.position, uc.installed_at, uc.id"
-    ).format(visible=tenant.units_predicate("uc.unit_id"))
+    ).format(select=_SELECT, visible=tenant.units_predicate("uc.unit_id"))
     params = {"b": batch_id, "s": supplier_id, "all": include_removed}
     return fetch_page(conn, query, params, model=BuildSlot, page=page)

@@ -13,6 +13,7 @@ from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import Conflict, NotFound, PreconditionFailed
 from models.monitoring.alarms import ALARM_COLUMNS, Alarm, AlarmState, get_alarm, record_change
+from models.queries import set_clause
 from models.types import LongText, Text
 from models.work.contracts import current_maintainer_id
 from models.work.crews import crew_maintainer_id
@@ -56,13 +57,11 @@ def _current(conn: Connection, tenant: TenantScope, alarm_id: UUID, expected_ver
     return alarm
 
 
-def _update(conn: Connection, alarm: Alarm, assignments: str, params: dict[str, Any]) -> Alarm:
-    sets = f"{assignments}, " if assignments else ""
-    query = sql.SQL(
-        f"UPDATE alarms SET {sets}version = version + 1, updated_at = clock_timestamp()"
-        f" WHERE id = %(_id)s RETURNING {ALARM_COLUMNS}"
-    )
-    return Alarm.model_validate(conn.execute(query, {**params, "_id": alarm.id}).fetchone())
+def _update(conn: Connection, alarm: Alarm, values: dict[str, Any]) -> Alarm:
+    bump = sql.SQL("version = version + 1, updated_at = clock_timestamp()")
+    sets = sql.SQL("{}, {}").format(set_clause(values), bump) if values else bump
+    query = sql.SQL("UPDATE alarms SET {} WHERE id = %(_id)s RETURNING {}").format(sets, ALARM_COLUMNS)
+    return Alarm.model_validate(conn.execute(query, {**values, "_id": alarm.id}).fetchone())
 
 
 def _now(conn: Connection) -> datetime:
@@ -87,8 +86,7 @@ def acknowledge(
     if alarm.state is not AlarmState.OPEN:
         raise Conflict(f"an alarm that is {alarm.state} cannot be acknowledged")
     at = _now(conn)
-    updated = _update(conn, alarm, "state = 'acknowledged', acknowledged_at = %(at)s, acknowledged_by = %(actor)s",
-                      {"at": at, "actor": actor})  # fmt: skip
+    updated = _update(conn, alarm, {"state": "acknowledged", "acknowledged_at": at, "acknowledged_by": actor})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="acknowledged", reason=reason)
     return updated
 
@@ -101,8 +99,7 @@ def clear(
     if alarm.state is AlarmState.CLEARED:
         raise Conflict("the alarm is already cleared")
     at = _now(conn)
-    updated = _update(conn, alarm, "state = 'cleared', cleared_at = %(at)s, cleared_by = %(actor)s",
-                      {"at": at, "actor": actor})  # fmt: skip
+    updated = _update(conn, alarm, {"state": "cleared", "cleared_at": at, "cleared_by": actor})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="cleared", reason=reason)
     return updated
 
@@ -111,7 +108,7 @@ def comment(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str
     """Add a comment to the alarm's history (in any state)."""
     alarm = _current(conn, tenant, alarm_id, None)
     at = _now(conn)
-    updated = _update(conn, alarm, "", {})
+    updated = _update(conn, alarm, {})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="commented", reason=text)
     return updated
 
@@ -138,7 +135,7 @@ def assign(
     if crew_id is not None:
         _check_crew(conn, tenant, alarm, crew_id)
     at = _now(conn)
-    updated = _update(conn, alarm, "assignee_crew_id = %(crew)s", {"crew": crew_id})
+    updated = _update(conn, alarm, {"assignee_crew_id": crew_id})
     record_change(conn, alarm_id=alarm.id, at=at, actor=actor, action="assigned", reason=reason,
                   data={"crew_id": None if crew_id is None else str(crew_id)})  # fmt: skip
     return updated

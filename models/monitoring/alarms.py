@@ -8,6 +8,7 @@ alarm as its policy says (critical alarms never), and the history says so.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "AlarmState",
     "Severity",
     "alarm_history",
+    "alarms_awaiting_work_order",
     "clear_alarms",
     "get_alarm",
     "list_alarms",
@@ -40,12 +42,12 @@ __all__ = [
     "service_state",
 ]
 
-ALARM_COLUMNS = (
+ALARM_COLUMNS = sql.SQL(
     "id, unit_id, alarm_type, component_type, severity, state, suppressed, source, reason, evidence, count,"
     " first_seen, last_seen, assignee_crew_id, acknowledged_at, acknowledged_by, cleared_at, cleared_by, version,"
     " created_at, updated_at"
 )
-_HISTORY_COLUMNS = "id, alarm_id, at, actor, action, reason, data"
+_HISTORY_COLUMNS = sql.SQL("id, alarm_id, at, actor, action, reason, data")
 # One concurrent raiser can open the alarm between our look and our insert; a second look then finds it.
 RAISE_ATTEMPTS = 2
 
@@ -157,15 +159,15 @@ def _visible(tenant: TenantScope) -> sql.Composable:
 
 def get_alarm(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, for_update: bool = False) -> Alarm:
     """One alarm of a unit the tenant may see, or NotFound."""
-    lock = " FOR UPDATE" if for_update else ""
-    query = sql.SQL(f"SELECT {ALARM_COLUMNS} FROM alarms WHERE id = %(id)s AND {{}}{lock}").format(_visible(tenant))
+    lock = sql.SQL(" FOR UPDATE" if for_update else "")
+    query = sql.SQL("SELECT {} FROM alarms WHERE id = %(id)s AND {}{}").format(ALARM_COLUMNS, _visible(tenant), lock)
     return fetch_one(conn, query, {"id": alarm_id}, model=Alarm, what="alarm")
 
 
 def alarm_history(conn: Connection, *, tenant: TenantScope, alarm_id: UUID, page: PageParams) -> AlarmDetail:
     """An alarm the tenant may see with one page of its history, oldest first."""
     alarm = get_alarm(conn, tenant=tenant, alarm_id=alarm_id)
-    query = f"SELECT {_HISTORY_COLUMNS} FROM alarm_history WHERE alarm_id = %(id)s ORDER BY id"
+    query = sql.SQL("SELECT {} FROM alarm_history WHERE alarm_id = %(id)s ORDER BY id").format(_HISTORY_COLUMNS)
     history = fetch_page(conn, query, {"id": alarm_id}, model=AlarmChange, page=page)
     return AlarmDetail(alarm=alarm, history=history)
 
@@ -177,7 +179,7 @@ def list_alarms(
 ) -> Page[Alarm]:  # fmt: skip
     """Alarms of units the tenant may see, most recently seen first, filtered by any of the arguments."""
     query = sql.SQL(
-        f"SELECT {ALARM_COLUMNS} FROM alarms WHERE {{}}"
+        "SELECT {} FROM alarms WHERE {}"
         " AND (%(state)s::text IS NULL OR state = %(state)s)"
         " AND (%(severity)s::text IS NULL OR severity = %(severity)s)"
         " AND (%(unit_id)s::text IS NULL OR unit_id = %(unit_id)s)"
@@ -185,7 +187,20 @@ def list_alarms(
         " AND (%(since)s::timestamptz IS NULL OR last_seen >= %(since)s)"
         " AND (%(suppressed)s::boolean IS NULL OR suppressed = %(suppressed)s)"
         " ORDER BY last_seen DESC, id"
-    ).format(_visible(tenant))
+    ).format(ALARM_COLUMNS, _visible(tenant))
     params = {"state": state, "severity": severity, "unit_id": unit_id, "alarm_type": alarm_type, "since": since,
               "suppressed": suppressed}  # fmt: skip
     return fetch_page(conn, query, params, model=Alarm, page=page)
+
+
+def alarms_awaiting_work_order(
+    conn: Connection, *, tenant: TenantScope, severities: Collection[Severity], limit: int
+) -> list[Alarm]:
+    """Active, unsuppressed alarms of these severities that no work order answers yet, oldest first, at most `limit`."""
+    query = sql.SQL(
+        "SELECT {} FROM alarms a WHERE a.state <> 'cleared' AND NOT a.suppressed AND a.severity = ANY(%(severities)s)"
+        " AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.source = 'alarm' AND w.source_ref = a.id::text)"
+        " AND {} ORDER BY a.first_seen, a.id LIMIT %(limit)s"
+    ).format(ALARM_COLUMNS, tenant.units_predicate("a.unit_id"))
+    params = {"severities": [str(severity) for severity in severities], "limit": limit}
+    return [Alarm.model_validate(row) for row in conn.execute(query, params).fetchall()]

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
@@ -32,7 +33,7 @@ class DetectorModel(BaseModel):
     created_at: datetime
 
 
-_COLUMNS = "id, family, version, trained_from, trained_until, features, metrics, artifact, created_at"
+_COLUMNS = sql.SQL("id, family, version, trained_from, trained_until, features, metrics, artifact, created_at")
 
 
 def save_model(
@@ -51,9 +52,11 @@ def save_model(
     # (family, version) refuses a racing duplicate instead of storing two "latest" versions.
     with conn.cursor(row_factory=class_row(DetectorModel)) as cur:
         cur.execute(
-            "INSERT INTO detector_models (family, version, trained_from, trained_until, features, metrics, artifact,"
-            " created_at) SELECT %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s FROM detector_models"
-            f" WHERE family = %s RETURNING {_COLUMNS}",
+            sql.SQL(
+                "INSERT INTO detector_models (family, version, trained_from, trained_until, features, metrics,"
+                " artifact, created_at) SELECT %s, coalesce(max(version), 0) + 1, %s, %s, %s, %s, %s, %s"
+                " FROM detector_models WHERE family = %s RETURNING {}"
+            ).format(_COLUMNS),
             (family, trained_from, trained_until, list(features), Jsonb(metrics), artifact, created_at, family),
         )
         row = cur.fetchone()
@@ -65,6 +68,7 @@ def latest_model(conn: psycopg.Connection[Any], *, family: str) -> DetectorModel
     """The family's newest model version, if any."""
     with conn.cursor(row_factory=class_row(DetectorModel)) as cur:
         cur.execute(
-            f"SELECT {_COLUMNS} FROM detector_models WHERE family = %s ORDER BY version DESC LIMIT 1", (family,)
+            sql.SQL("SELECT {} FROM detector_models WHERE family = %s ORDER BY version DESC LIMIT 1").format(_COLUMNS),
+            (family,),
         )
         return cur.fetchone()

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from models.queries import identifiers
 from models.telemetry.cold import read_cold
 from models.telemetry.marks import COLD_MARK, read_mark
 
@@ -34,12 +35,19 @@ __all__ = [
     "upsert_features",
 ]
 
-# Raw signals a feature pass needs, as (name, SQL expression).
+# Raw signals a feature pass needs.
 # Times travel as epoch microseconds: unambiguous in CSV, and a plain integer cast for polars.
-_EPOCH_US = "(extract(epoch FROM {0}) * 1000000)::bigint"
+_EPOCH_US = sql.SQL("(extract(epoch FROM {}) * 1000000)::bigint")
+
+
+def _epoch(column: str) -> sql.Composable:
+    return _EPOCH_US.format(sql.Identifier(column))
+
+
+# (frame name, column): every column is read as is, `time` as epoch microseconds.
 _WINDOW_SELECT: tuple[tuple[str, str], ...] = (
     ("unit_id", "unit_id"),
-    ("time", _EPOCH_US.format("time")),
+    ("time", "time"),
     ("direction", "direction"),
     ("speed_mps", "speed_mps"),
     ("load_pct", "load_pct"),
@@ -97,7 +105,10 @@ def active_units(conn: psycopg.Connection[Any], *, since: datetime) -> list[Acti
 
 
 def _window_query(unit_ids: Sequence[str], since: datetime, until: datetime) -> sql.Composed:
-    select = sql.SQL(", ").join(sql.SQL(f"{expr} AS {name}") for name, expr in _WINDOW_SELECT)
+    select = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(_epoch(column) if name == "time" else sql.Identifier(column), sql.Identifier(name))
+        for name, column in _WINDOW_SELECT
+    )
     return sql.SQL(
         "SELECT {} FROM telemetry WHERE unit_id = ANY({}) AND time >= {} AND time < {} ORDER BY unit_id, time"
     ).format(select, sql.Literal(list(unit_ids)), sql.Literal(since), sql.Literal(until))
@@ -157,7 +168,7 @@ def upsert_features(conn: psycopg.Connection[Any], *, features: pl.DataFrame, co
     if features.is_empty():
         return 0
     frame = features.select([pl.col(name).cast(dtype) for name, dtype in _STORED_SCHEMA.items()])
-    columns = sql.SQL(", ").join(map(sql.Identifier, _ALL))
+    columns = identifiers(_ALL)
     conn.execute(
         sql.SQL(
             "CREATE TEMP TABLE IF NOT EXISTS unit_features_stage ON COMMIT DELETE ROWS AS"
@@ -207,7 +218,10 @@ def read_features(
         " ORDER BY unit_id, window_start"
     ).format(
         c=sql.SQL(", ").join(
-            sql.SQL(_EPOCH_US.format(name) + f" AS {name}" if name == "window_start" else name) for name in _ALL
+            sql.SQL("{} AS {}").format(_epoch(name), sql.Identifier(name))
+            if name == "window_start"
+            else sql.Identifier(name)
+            for name in _ALL
         ),
         h=sql.Literal(window_hours),
         s=sql.Literal(since),

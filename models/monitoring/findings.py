@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row, tuple_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
@@ -21,7 +22,7 @@ __all__ = ["ALARM_TYPE", "Finding", "close_finding", "list_findings", "open_find
 # The alarm type a finding becomes once wired to the alarms aggregate.
 ALARM_TYPE = "degradation"
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "id, unit_id, component_type, state, severity, score, reason, evidence, window_start, window_end, source, "
     "model_id, opened_at, last_seen, seen_count, closed_at, close_reason"
 )
@@ -107,16 +108,10 @@ def list_findings(
     conn: psycopg.Connection[Any], *, unit_id: str | None = None, state: str | None = None
 ) -> list[Finding]:
     """Findings (of one unit and/or in one state), oldest first."""
-    where = ["TRUE"]
-    params: list[Any] = []
-    if unit_id is not None:
-        where.append("unit_id = %s")
-        params.append(unit_id)
-    if state is not None:
-        where.append("state = %s")
-        params.append(state)
+    query = sql.SQL(
+        "SELECT {} FROM degradation_findings WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"
+        " AND (%(state)s::text IS NULL OR state = %(state)s) ORDER BY opened_at, id"
+    ).format(_COLUMNS)
     with conn.cursor(row_factory=class_row(Finding)) as cur:
-        cur.execute(
-            f"SELECT {_COLUMNS} FROM degradation_findings WHERE {' AND '.join(where)} ORDER BY opened_at, id", params
-        )
+        cur.execute(query, {"unit": unit_id, "state": state})
         return cur.fetchall()

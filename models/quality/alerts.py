@@ -76,12 +76,12 @@ class AffectedUnit(BaseModel):
     model_name: str | None
 
 
-_SELECT = """
+_SELECT = sql.SQL("""
 SELECT a.id, a.batch_id, a.status, a.raised_at, a.updated_at, a.failures, a.exposure_hours, a.rate_per_mh,
        a.fleet_rate_per_mh, a.rate_ratio, a.p_value, a.affected_units,
        b.lot, b.component_type, b.supplier_id, s.name AS supplier_name
 FROM quality_alerts a JOIN component_batches b ON b.id = a.batch_id JOIN suppliers s ON s.id = b.supplier_id
-"""
+""")
 
 
 def _visible(tenant: TenantScope) -> sql.Composable:
@@ -115,14 +115,16 @@ def list_alerts(
     conn: Connection, *, tenant: TenantScope, page: PageParams, status: AlertStatus | None = None
 ) -> Page[QualityAlert]:
     """The visible alerts, newest first."""
-    query = sql.SQL(_SELECT + " WHERE {visible} AND (%(status)s::text IS NULL OR a.status = %(status)s)"
-                    " ORDER BY a.raised_at DESC, a.id").format(visible=_visible(tenant))  # fmt: skip
+    query = sql.SQL(
+        "{select} WHERE {visible} AND (%(status)s::text IS NULL OR a.status = %(status)s)"
+        " ORDER BY a.raised_at DESC, a.id"
+    ).format(select=_SELECT, visible=_visible(tenant))
     return fetch_page(conn, query, {"status": status}, model=QualityAlert, page=page)
 
 
 def get_alert(conn: Connection, *, tenant: TenantScope, alert_id: UUID) -> QualityAlert:
     """One visible alert, or NotFound."""
-    query = sql.SQL(_SELECT + " WHERE a.id = %(id)s AND {visible}").format(visible=_visible(tenant))
+    query = sql.SQL("{select} WHERE a.id = %(id)s AND {visible}").format(select=_SELECT, visible=_visible(tenant))
     return fetch_one(conn, query, {"id": alert_id}, model=QualityAlert, what="quality alert")
 
 

@@ -44,7 +44,7 @@ class ClassCount(BaseModel):
     units: int
 
 
-_SELECT = (
+_SELECT = sql.SQL(
     "SELECT unit_id, month, hours, trips, energy_kwh, standby_power_w, running_kwh_per_trip, specific_running_mwh,"
     " usage_category, daily_kwh, running_class, standby_class, energy_class, drift, drift_reason, computed_at"
     " FROM unit_energy_months"
@@ -61,17 +61,17 @@ def latest_months(
 ) -> Page[EnergyMonth]:
     """Each visible unit's latest classified month (optionally of one total class, or drifting), by unit."""
     query = sql.SQL(
-        "SELECT * FROM (SELECT DISTINCT ON (unit_id) * FROM (" + _SELECT + " WHERE energy_class IS NOT NULL"
+        "SELECT * FROM (SELECT DISTINCT ON (unit_id) * FROM ({select} WHERE energy_class IS NOT NULL"
         " AND {units}) m ORDER BY unit_id, month DESC) l WHERE (%(class)s::text IS NULL OR l.energy_class = %(class)s)"
         " AND (%(drift)s::boolean IS NULL OR l.drift IS NOT DISTINCT FROM %(drift)s) ORDER BY l.unit_id"
-    ).format(units=tenant.units_predicate("unit_id"))
+    ).format(select=_SELECT, units=tenant.units_predicate("unit_id"))
     return fetch_page(conn, query, {"class": energy_class, "drift": drifting}, model=EnergyMonth, page=page)
 
 
 def unit_months(conn: Connection, *, tenant: TenantScope, unit_id: str, page: PageParams) -> Page[EnergyMonth]:
     """One visible unit's months, newest first (empty for a unit the tenant does not see)."""
-    query = sql.SQL(_SELECT + " WHERE unit_id = %(unit)s AND {units} ORDER BY month DESC").format(
-        units=tenant.units_predicate("unit_id")
+    query = sql.SQL("{select} WHERE unit_id = %(unit)s AND {units} ORDER BY month DESC").format(
+        select=_SELECT, units=tenant.units_predicate("unit_id")
     )
     return fetch_page(conn, query, {"unit": unit_id}, model=EnergyMonth, page=page)
 

@@ -144,8 +144,10 @@ class IssueChainReport(BaseModel):
 # What of the alert the first record keeps: the evidence the issue was opened on.
 _ALERT_FIGURES = {"lot", "component_type", "failures", "exposure_hours", "rate_per_mh", "fleet_rate_per_mh", "p_value",
                   "affected_units"}  # fmt: skip
-_COLUMNS = "id, alert_id, batch_id, supplier_id, manufacturer_id, title, status, corrected_from, created_at, updated_at"
-_RECORD_COLUMNS = "id, issue_id, seq, step, recorded_at, actor, data, prev_hash, hash"
+_COLUMNS = sql.SQL(
+    "id, alert_id, batch_id, supplier_id, manufacturer_id, title, status, corrected_from, created_at, updated_at"
+)
+_RECORD_COLUMNS = sql.SQL("id, issue_id, seq, step, recorded_at, actor, data, prev_hash, hash")
 
 
 def _visible(tenant: TenantScope) -> sql.Composable:
@@ -164,10 +166,10 @@ def _visible(tenant: TenantScope) -> sql.Composable:
 def _append(conn: Connection, *, issue_id: UUID, step: IssueStep, data: dict[str, Any], actor: str) -> IssueRecord:
     check_json(data)
     check_text(actor)
-    query = (
+    query = sql.SQL(
         "INSERT INTO quality_issue_records (issue_id, seq, step, actor, data, hash)"
-        f" VALUES (%(issue)s, 0, %(step)s, %(actor)s, %(data)s, '') RETURNING {_RECORD_COLUMNS}"
-    )
+        " VALUES (%(issue)s, 0, %(step)s, %(actor)s, %(data)s, '') RETURNING {}"
+    ).format(_RECORD_COLUMNS)
     params = {"issue": issue_id, "step": str(step), "actor": actor, "data": Jsonb(data)}
     with translate_errors():
         return fetch_one(conn, query, params, model=IssueRecord, what="quality issue record")
@@ -189,10 +191,10 @@ def open_issue(
     ).fetchone()
     if taken is None:
         raise Conflict("the alert is already a quality issue")
-    query = (
+    query = sql.SQL(
         "INSERT INTO quality_issues (alert_id, batch_id, supplier_id, manufacturer_id, title)"
-        f" VALUES (%(alert)s, %(batch)s, %(supplier)s, %(maker)s, %(title)s) RETURNING {_COLUMNS}"
-    )
+        " VALUES (%(alert)s, %(batch)s, %(supplier)s, %(maker)s, %(title)s) RETURNING {}"
+    ).format(_COLUMNS)
     params = {"alert": alert_id, "batch": alert.batch_id, "supplier": alert.supplier_id, "maker": manufacturer_id,
               "title": title}  # fmt: skip
     with translate_errors():
@@ -203,8 +205,8 @@ def open_issue(
 
 
 def _lock_issue(conn: Connection, tenant: TenantScope, issue_id: UUID) -> QualityIssue:
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM quality_issues WHERE id = %(id)s AND {{}} FOR UPDATE").format(
-        _visible(tenant)
+    query = sql.SQL("SELECT {} FROM quality_issues WHERE id = %(id)s AND {} FOR UPDATE").format(
+        _COLUMNS, _visible(tenant)
     )
     return fetch_one(conn, query, {"id": issue_id}, model=QualityIssue, what="quality issue")
 
@@ -252,7 +254,7 @@ def advance_issue(
 
 def issues_awaiting_verification(conn: Connection) -> list[QualityIssue]:
     """Issues whose corrective action waits for field data (for the brain)."""
-    query = f"SELECT {_COLUMNS} FROM quality_issues WHERE status = %(s)s ORDER BY created_at, id"
+    query = sql.SQL("SELECT {} FROM quality_issues WHERE status = %(s)s ORDER BY created_at, id").format(_COLUMNS)
     rows = conn.execute(query, {"s": str(IssueStatus.CORRECTIVE_ACTION)}).fetchall()
     return [QualityIssue.model_validate(row) for row in rows]
 
@@ -265,7 +267,7 @@ def record_verification(conn: Connection, *, issue_id: UUID, data: dict[str, Any
 
 def get_issue(conn: Connection, *, tenant: TenantScope, issue_id: UUID) -> QualityIssue:
     """One visible issue, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM quality_issues WHERE id = %(id)s AND {{}}").format(_visible(tenant))
+    query = sql.SQL("SELECT {} FROM quality_issues WHERE id = %(id)s AND {}").format(_COLUMNS, _visible(tenant))
     return fetch_one(conn, query, {"id": issue_id}, model=QualityIssue, what="quality issue")
 
 
@@ -274,16 +276,16 @@ def list_issues(
 ) -> Page[QualityIssue]:
     """The visible issues, newest first."""
     query = sql.SQL(
-        f"SELECT {_COLUMNS} FROM quality_issues WHERE {{}} AND (%(s)s::text IS NULL OR status = %(s)s)"
+        "SELECT {} FROM quality_issues WHERE {} AND (%(s)s::text IS NULL OR status = %(s)s)"
         " ORDER BY created_at DESC, id"
-    ).format(_visible(tenant))
+    ).format(_COLUMNS, _visible(tenant))
     return fetch_page(conn, query, {"s": status}, model=QualityIssue, page=page)
 
 
 def list_issue_records(conn: Connection, *, tenant: TenantScope, issue_id: UUID, page: PageParams) -> Page[IssueRecord]:
     """The issue's ledger in chain order."""
     get_issue(conn, tenant=tenant, issue_id=issue_id)
-    query = f"SELECT {_RECORD_COLUMNS} FROM quality_issue_records WHERE issue_id = %(i)s ORDER BY seq"
+    query = sql.SQL("SELECT {} FROM quality_issue_records WHERE issue_id = %(i)s ORDER BY seq").format(_RECORD_COLUMNS)
     return fetch_page(conn, query, {"i": issue_id}, model=IssueRecord, page=page)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
-from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.queries import Page, PageParams, fetch_one, fetch_page, identifiers
 
 __all__ = ["GroupKind", "ReliabilityStat", "get_stat", "list_stats", "replace_stats", "snapshot"]
 
@@ -84,7 +84,7 @@ class ReliabilityStat(BaseModel):
 
 
 _FIELDS = tuple(ReliabilityStat.model_fields)
-_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, _FIELDS))
+_COLUMNS = identifiers(_FIELDS)
 
 
 def snapshot(conn: Connection) -> list[ReliabilityStat]:

@@ -87,7 +87,7 @@ def _current_contracts(tenant: TenantScope) -> sql.Composed:
     """The contracts in force that the tenant may read, as a derived table."""
     return sql.SQL(
         "(SELECT unit_id, maintainer_id, starts_on FROM maintenance_contracts WHERE {current} AND {own})"
-    ).format(current=sql.SQL(CURRENT_CONTRACT), own=own_contracts(tenant, "maintainer_id"))
+    ).format(current=CURRENT_CONTRACT, own=own_contracts(tenant, "maintainer_id"))
 
 
 def _where(tenant: TenantScope, board_filter: BoardFilter) -> tuple[sql.Composed, dict[str, Any]]:

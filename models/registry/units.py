@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from models.access.tenancy import TenantScope
 from models.db import Connection
 from models.errors import BadRequest, NotFound, PreconditionFailed
-from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.queries import Page, PageParams, fetch_one, fetch_page, set_clause
 from models.sqlerrors import translate_errors
 from models.types import Text, UnitId
 
@@ -46,12 +46,12 @@ class UnitStatus(StrEnum):
 
 Floors = Annotated[StrictInt, Field(ge=2, le=250)]
 
-_SELECT = """
+_SELECT = sql.SQL("""
 SELECT u.id, u.serial, u.registration_code, u.model_id, u.manufacturer_id, u.site_id, u.building, u.floors,
        u.status, u.auto_registered, u.online, u.last_seen, u.version, u.created_at, u.updated_at,
        s.name AS site_name, s.address, s.city
 FROM units u LEFT JOIN sites s ON s.id = u.site_id
-"""
+""")
 
 
 class UnitCreate(BaseModel):
@@ -152,7 +152,7 @@ def create_unit(
 
 def get_unit(conn: Connection, *, tenant: TenantScope, unit_id: str) -> Unit:
     """One unit the tenant may see, or NotFound."""
-    query = sql.SQL(_SELECT + " WHERE u.id = %(id)s AND {}").format(tenant.units_predicate("u.id"))
+    query = sql.SQL("{} WHERE u.id = %(id)s AND {}").format(_SELECT, tenant.units_predicate("u.id"))
     return fetch_one(conn, query, {"id": unit_id}, model=Unit, what="unit")
 
 
@@ -174,10 +174,10 @@ def list_units(
 ) -> Page[Unit]:
     """The units the tenant may see, by id, optionally filtered."""
     query = sql.SQL(
-        _SELECT + " WHERE {} AND (%(status)s::text IS NULL OR u.status = %(status)s)"
+        "{} WHERE {} AND (%(status)s::text IS NULL OR u.status = %(status)s)"
         " AND (%(m)s::uuid IS NULL OR u.manufacturer_id = %(m)s) AND (%(s)s::uuid IS NULL OR u.site_id = %(s)s)"
         " ORDER BY u.id"
-    ).format(tenant.units_predicate("u.id"))
+    ).format(_SELECT, tenant.units_predicate("u.id"))
     params = {"status": status, "m": manufacturer_id, "s": site_id}
     return fetch_page(conn, query, params, model=Unit, page=page)
 
@@ -189,13 +189,10 @@ def update_unit(
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if not values:
         raise BadRequest("nothing to change")
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values
-    )
     query = sql.SQL(
         "UPDATE units SET {assignments}, version = version + 1, updated_at = clock_timestamp()"
         " WHERE id = %(_id)s AND {visible} AND version = %(_expected)s RETURNING id"
-    ).format(assignments=assignments, visible=tenant.units_predicate("id"))
+    ).format(assignments=set_clause(values), visible=tenant.units_predicate("id"))
     with translate_errors():
         row = conn.execute(query, {**values, "_id": unit_id, "_expected": expected_version}).fetchone()
     if row is None:

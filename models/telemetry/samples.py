@@ -24,6 +24,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from models.db import Connection
+from models.queries import identifiers
 from models.telemetry.contract import DOOR_STATES, EVENT_CATALOGUE, EventMessage, TelemetrySample
 
 __all__ = [
@@ -108,7 +109,7 @@ def telemetry_rows(messages: Sequence[ReceivedSamples]) -> list[list[Any]]:
 
 _COPY = sql.SQL("COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)")
 _STAGE = "telemetry_stage"
-_COLUMN_LIST = sql.SQL(", ").join(map(sql.Identifier, TELEMETRY_COLUMNS))
+_COLUMN_LIST = identifiers(TELEMETRY_COLUMNS)
 # `arrival` numbers the staged rows in COPY order, so "first to arrive" is a fact, not the planner's choice.
 _CREATE_STAGE = sql.SQL(
     "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE telemetry INCLUDING DEFAULTS,"
@@ -157,23 +158,22 @@ def copy_telemetry(conn: Connection, *, rows: Sequence[Sequence[Any]]) -> Writte
     return Written(new=new, conflicts=conflicts)
 
 
-_EVENTS = (
+_EVENTS = sql.SQL(
     "unnest(%(unit_id)s::text[], %(time)s::timestamptz[], %(received_at)s::timestamptz[], %(code)s::text[],"
     " %(category)s::text[], %(gb_code)s::int2[], %(floor)s::int2[], %(details)s::jsonb[]) WITH ORDINALITY"
     " AS v(unit_id, time, received_at, code, category, gb_code, floor, details, arrival)"
 )
 # Rows go in arrival order, so of two versions in one batch the first is the one kept.
-_INSERT_EVENTS = (
-    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) SELECT {', '.join(EVENT_COLUMNS)} FROM {_EVENTS}"
-    " ORDER BY arrival ON CONFLICT DO NOTHING"
-)
-_EVENT_CONFLICTS = (
+_INSERT_EVENTS = sql.SQL(
+    "INSERT INTO events ({columns}) SELECT {columns} FROM {events} ORDER BY arrival ON CONFLICT DO NOTHING"
+).format(columns=identifiers(EVENT_COLUMNS), events=_EVENTS)
+_EVENT_CONFLICTS = sql.SQL(
     "INSERT INTO ingest_conflicts (kind, unit_id, time, kept, refused)"
     " SELECT 'event', v.unit_id, v.time, jsonb_build_object('code', e.code, 'floor', e.floor, 'details', e.details),"
     "   jsonb_build_object('code', v.code, 'floor', v.floor, 'details', v.details)"
-    f" FROM {_EVENTS} JOIN events e ON e.unit_id = v.unit_id AND e.time = v.time AND e.code = v.code"
+    " FROM {} JOIN events e ON e.unit_id = v.unit_id AND e.time = v.time AND e.code = v.code"
     " WHERE (e.floor, e.details) IS DISTINCT FROM (v.floor, v.details) ON CONFLICT DO NOTHING"
-)
+).format(_EVENTS)
 
 
 def insert_events(conn: Connection, *, events: Sequence[ReceivedEvent]) -> Written:

@@ -6,9 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 import msgspec
+from psycopg import sql
 from psycopg.rows import class_row
 
 from models.db import Connection
+from models.queries import identifiers
 
 __all__ = ["LABEL_COLUMNS", "Label", "load_labels_file", "read_labels", "unit_labels"]
 
@@ -59,8 +61,8 @@ def load_labels_file(conn: Connection, *, run_id: str, path: Path) -> int:
     """Replace run `run_id`'s labels with the file's (loading the same run again is idempotent); return the count."""
     conn.execute("DELETE FROM simulation_labels WHERE run_id = %s", (run_id,))
     count = 0
-    columns = ", ".join(("run_id", "seq", *LABEL_COLUMNS))
-    with conn.cursor() as cur, cur.copy(f"COPY simulation_labels ({columns}) FROM STDIN") as copy:
+    copy_sql = sql.SQL("COPY simulation_labels ({}) FROM STDIN").format(identifiers(("run_id", "seq", *LABEL_COLUMNS)))
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         for count, label in enumerate(read_labels(path), start=1):
             copy.write_row((run_id, count, *(getattr(label, name) for name in LABEL_COLUMNS)))
     return count
@@ -69,9 +71,8 @@ def load_labels_file(conn: Connection, *, run_id: str, path: Path) -> int:
 def unit_labels(conn: Connection, *, run_id: str, unit_id: str) -> list[Label]:
     """A unit's labels in a run, in onset order."""
     with conn.cursor(row_factory=class_row(Label)) as cur:
-        cur.execute(
-            f"SELECT {', '.join(LABEL_COLUMNS)} FROM simulation_labels WHERE run_id = %s AND unit_id = %s"
-            " ORDER BY onset_at, seq",
-            (run_id, unit_id),
-        )
+        query = sql.SQL(
+            "SELECT {} FROM simulation_labels WHERE run_id = %s AND unit_id = %s ORDER BY onset_at, seq"
+        ).format(identifiers(LABEL_COLUMNS))
+        cur.execute(query, (run_id, unit_id))
         return cur.fetchall()

@@ -19,7 +19,7 @@ from models.types import UnitId
 
 __all__ = ["Contract", "ContractCreate", "create_contract", "current_maintainer_id", "list_contracts", "own_contracts"]
 
-_COLUMNS = "id, unit_id, maintainer_id, starts_on, ends_on, created_at"
+_COLUMNS = sql.SQL("id, unit_id, maintainer_id, starts_on, ends_on, created_at")
 
 
 class ContractCreate(BaseModel):
@@ -54,10 +54,10 @@ def create_contract(
     kind = organization_kind(conn, organization_id=maintainer_id)
     if kind is not None and kind != OrgKind.MAINTAINER:
         raise BadRequest("a contract's maintainer must be an organisation of kind maintainer")
-    query = (
+    query = sql.SQL(
         "INSERT INTO maintenance_contracts (unit_id, maintainer_id, starts_on, ends_on)"
-        f" VALUES (%(unit_id)s, %(maintainer_id)s, %(starts_on)s, %(ends_on)s) RETURNING {_COLUMNS}"
-    )
+        " VALUES (%(unit_id)s, %(maintainer_id)s, %(starts_on)s, %(ends_on)s) RETURNING {}"
+    ).format(_COLUMNS)
     params = {"unit_id": unit_id, "maintainer_id": maintainer_id, "starts_on": starts_on, "ends_on": ends_on}
     with translate_errors():
         return fetch_one(conn, query, params, model=Contract, what="contract")
@@ -76,9 +76,9 @@ def list_contracts(
 ) -> Page[Contract]:
     """Contracts the tenant may see (a maintainer: its own), newest first."""
     query = sql.SQL(
-        f"SELECT {_COLUMNS} FROM maintenance_contracts WHERE {{visible}} AND {{own}}"
+        "SELECT {columns} FROM maintenance_contracts WHERE {visible} AND {own}"
         " AND (%(u)s::text IS NULL OR unit_id = %(u)s) ORDER BY starts_on DESC, id"
-    ).format(visible=tenant.units_predicate("unit_id"), own=own_contracts(tenant, "maintainer_id"))
+    ).format(columns=_COLUMNS, visible=tenant.units_predicate("unit_id"), own=own_contracts(tenant, "maintainer_id"))
     return fetch_page(conn, query, {"u": unit_id}, model=Contract, page=page)
 
 
@@ -86,8 +86,10 @@ def current_maintainer_id(conn: Connection, *, tenant: TenantScope, unit_id: str
     """The maintainer holding the unit's contract in force today (the newest, if several), or None."""
     require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
     row = conn.execute(
-        f"SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND {CURRENT_CONTRACT}"
-        " ORDER BY starts_on DESC LIMIT 1",
+        sql.SQL(
+            "SELECT maintainer_id FROM maintenance_contracts WHERE unit_id = %(u)s AND {}"
+            " ORDER BY starts_on DESC LIMIT 1"
+        ).format(CURRENT_CONTRACT),
         {"u": unit_id},
     ).fetchone()
     if row is None:

@@ -18,7 +18,7 @@ from models.types import Name
 
 __all__ = ["Crew", "CrewCreate", "create_crew", "crew_maintainer_id", "get_crew", "list_crews"]
 
-_COLUMNS = "id, maintainer_id, name, created_at"
+_COLUMNS = sql.SQL("id, maintainer_id, name, created_at")
 
 
 class CrewCreate(BaseModel):
@@ -48,7 +48,7 @@ def create_crew(conn: Connection, *, tenant: TenantScope, maintainer_id: UUID, n
     kind = organization_kind(conn, organization_id=maintainer_id)
     if kind is not None and kind != OrgKind.MAINTAINER:
         raise BadRequest("a crew belongs to an organisation of kind maintainer")
-    query = f"INSERT INTO crews (maintainer_id, name) VALUES (%(m)s, %(name)s) RETURNING {_COLUMNS}"
+    query = sql.SQL("INSERT INTO crews (maintainer_id, name) VALUES (%(m)s, %(name)s) RETURNING {}").format(_COLUMNS)
     with translate_errors():
         return fetch_one(conn, query, {"m": maintainer_id, "name": name}, model=Crew, what="crew")
 
@@ -65,11 +65,11 @@ def crew_maintainer_id(conn: Connection, *, crew_id: UUID) -> UUID | None:
 
 def get_crew(conn: Connection, *, tenant: TenantScope, crew_id: UUID) -> Crew:
     """One crew the tenant may see, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE id = %(id)s AND {{}}").format(_visible(tenant))
+    query = sql.SQL("SELECT {} FROM crews WHERE id = %(id)s AND {}").format(_COLUMNS, _visible(tenant))
     return fetch_one(conn, query, {"id": crew_id}, model=Crew, what="crew")
 
 
 def list_crews(conn: Connection, *, tenant: TenantScope, page: PageParams) -> Page[Crew]:
     """Crews the tenant may see, by name."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM crews WHERE {{}} ORDER BY name, id").format(_visible(tenant))
+    query = sql.SQL("SELECT {} FROM crews WHERE {} ORDER BY name, id").format(_COLUMNS, _visible(tenant))
     return fetch_page(conn, query, {}, model=Crew, page=page)

@@ -26,7 +26,7 @@ __all__ = ["RULE", "assign_crew", "dispatch_work_orders", "set_crew_region"]
 
 # A crew's workload: the work orders it holds that are not finished yet (the partial index
 # work_orders_crew_active_idx of migration 0011 names the same statuses, so they stay literal in the query).
-ACTIVE = "('assigned', 'in_progress')"
+ACTIVE = sql.SQL("('assigned', 'in_progress')")
 RULE = (
     "crews of the contract holder that have not declined; those of the unit's region if any, else all;"
     " fewest active work orders, then name; a burst in one region goes round its crews in turn"
@@ -34,7 +34,7 @@ RULE = (
 # The explanation keeps the best few candidates: enough to see why, bounded for maintainers with many crews.
 EXPLAINED_CANDIDATES = 5
 
-_DISPATCH = f"""
+_DISPATCH = sql.SQL("""
 WITH orders AS (
     SELECT w.id, w.maintainer_id, s.city AS region,
            row_number() OVER (PARTITION BY w.maintainer_id, s.city ORDER BY w.due_at NULLS LAST, w.id) - 1 AS turn,
@@ -45,7 +45,7 @@ WITH orders AS (
     WHERE w.id = ANY(%(ids)s)
 ), load AS MATERIALIZED (  -- once per crew, not once per (order, crew)
     SELECT c.id, c.maintainer_id, c.name, c.region,
-           (SELECT count(*) FROM work_orders a WHERE a.crew_id = c.id AND a.status IN {ACTIVE}) AS workload
+           (SELECT count(*) FROM work_orders a WHERE a.crew_id = c.id AND a.status IN {}) AS workload
     FROM crews c WHERE c.maintainer_id IN (SELECT maintainer_id FROM orders)
 ), candidates AS (
     SELECT o.id AS order_id, o.turn, l.id AS crew_id, l.name, l.region, l.workload,
@@ -80,7 +80,7 @@ UPDATE work_orders w SET crew_id = d.chosen, accepted_at = NULL,
        version = w.version + 1, updated_at = clock_timestamp()
 FROM decided d WHERE w.id = d.id
 RETURNING w.id, w.crew_id, w.status
-"""
+""").format(ACTIVE)
 
 
 def dispatch_work_orders(

@@ -83,7 +83,7 @@ SLA: dict[Urgency, Sla] = {
     Urgency.ROUTINE: Sla(4, None),
 }
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "id, unit_id, maintainer_id, crew_id, kind, status, priority, title, description, source, source_ref,"
     " due_at, completed_at, verified_at, verification, version, created_at, updated_at,"
     " urgency, evidence, dispatch, accepted_at, sla_breached_at"
@@ -117,8 +117,8 @@ class CrewOverride(BaseModel):
 
 def get_work_order_detail(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrderDetail:
     """One work order the tenant may see, with the planning fields, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(
-        tenant.maintainer_predicate("maintainer_id", "crew_id")
+    query = sql.SQL("SELECT {} FROM work_orders WHERE id = %(id)s AND {}").format(
+        _COLUMNS, tenant.maintainer_predicate("maintainer_id", "crew_id")
     )
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrderDetail, what="work order")
 
@@ -142,7 +142,7 @@ def _due_at(order: NewOrder, now: datetime) -> datetime | None:
     return order.due_at if within is None else now + within
 
 
-_INSERT = f"""
+_INSERT = sql.SQL("""
 INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, source, source_ref, due_at, urgency, evidence,
                          created_at, updated_at)
 SELECT n.unit, c.maintainer_id, n.kind, n.priority, n.title, n.source, n.ref, n.due, n.urgency, n.evidence,
@@ -150,11 +150,11 @@ SELECT n.unit, c.maintainer_id, n.kind, n.priority, n.title, n.source, n.ref, n.
 FROM unnest(%(units)s::text[], %(kinds)s::text[], %(priorities)s::int[], %(titles)s::text[], %(sources)s::text[],
             %(refs)s::text[], %(dues)s::timestamptz[], %(urgencies)s::text[], %(evidence)s::jsonb[])
      AS n(unit, kind, priority, title, source, ref, due, urgency, evidence)
-LEFT JOIN LATERAL (SELECT maintainer_id FROM maintenance_contracts m WHERE m.unit_id = n.unit AND {CURRENT_CONTRACT}
+LEFT JOIN LATERAL (SELECT maintainer_id FROM maintenance_contracts m WHERE m.unit_id = n.unit AND {}
                    ORDER BY starts_on DESC LIMIT 1) c ON true
 ON CONFLICT (source, source_ref) WHERE source_ref IS NOT NULL DO NOTHING
 RETURNING id, source_ref
-"""
+""").format(CURRENT_CONTRACT)
 
 
 def open_work_orders(conn: Connection, *, orders: list[NewOrder], now: datetime) -> dict[str, UUID]:
@@ -208,7 +208,7 @@ def open_work_order_for(
     opened = open_work_orders(conn, orders=[new], now=now)
     if source_ref in opened:
         return get_work_order_detail(conn, tenant=TenantScope.internal(), work_order_id=opened[source_ref]), True
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE source = %(s)s AND source_ref = %(r)s")
+    query = sql.SQL("SELECT {} FROM work_orders WHERE source = %(s)s AND source_ref = %(r)s").format(_COLUMNS)
     existing = fetch_one(conn, query, {"s": str(source), "r": source_ref}, model=WorkOrderDetail, what="work order")
     return existing, False
 

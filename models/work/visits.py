@@ -76,7 +76,7 @@ class VisitDetail(Visit):
     results: list[StoredResult]
 
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "v.id, v.unit_id, v.plan_code, v.plan_version, v.intervals, v.due_on, v.work_order_id, v.completed_at,"
     " v.recorded_at, v.completed_by, v.created_at"
 )
@@ -127,25 +127,25 @@ def open_due_visits(conn: Connection, *, unit_ids: list[str], through: date, now
             new.append((uuid4(), str(row["unit_id"]), plan.code, str(row["plan_version"]), intervals, due_on))
     visits = []
     if extended:
-        query = (
+        query = sql.SQL(
             "UPDATE maintenance_visits v SET intervals = string_to_array(n.intervals, ','),"
             " due_on = least(v.due_on, n.due)"
             " FROM unnest(%(ids)s::uuid[], %(intervals)s::text[], %(dues)s::date[]) AS n(id, intervals, due)"
-            f" WHERE v.id = n.id RETURNING {_COLUMNS}"
-        )
+            " WHERE v.id = n.id RETURNING {}"
+        ).format(_COLUMNS)
         params = {"ids": [e[0] for e in extended], "intervals": [",".join(e[1]) for e in extended],
                   "dues": [e[2] for e in extended]}  # fmt: skip
         visits += [Visit.model_validate(r) for r in conn.execute(query, params).fetchall()]
     if new:
         orders = open_work_orders(conn, orders=[_visit_order(*n) for n in new], now=now)
-        query = (
+        query = sql.SQL(
             "INSERT INTO maintenance_visits AS v (id, unit_id, plan_code, plan_version, intervals, due_on,"
             " work_order_id, created_at)"
             " SELECT n.id, n.unit, n.code, n.version, string_to_array(n.intervals, ','), n.due, n.wo, %(now)s"
             " FROM unnest(%(ids)s::uuid[], %(units)s::text[], %(codes)s::text[], %(versions)s::text[],"
             " %(intervals)s::text[], %(dues)s::date[], %(orders)s::uuid[])"
-            f" AS n(id, unit, code, version, intervals, due, wo) RETURNING {_COLUMNS}"
-        )
+            " AS n(id, unit, code, version, intervals, due, wo) RETURNING {}"
+        ).format(_COLUMNS)
         params = {"now": now, "ids": [n[0] for n in new], "units": [n[1] for n in new], "codes": [n[2] for n in new],
                   "versions": [n[3] for n in new], "intervals": [",".join(n[4]) for n in new],
                   "dues": [n[5] for n in new], "orders": [orders.get(str(n[0])) for n in new]}  # fmt: skip
@@ -174,15 +174,15 @@ def list_visits(
 ) -> Page[Visit]:
     """Visits the tenant may see, soonest due first."""
     query = sql.SQL(
-        f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE {{}} AND (%(u)s::text IS NULL OR v.unit_id = %(u)s)"
+        "SELECT {} FROM maintenance_visits v WHERE {} AND (%(u)s::text IS NULL OR v.unit_id = %(u)s)"
         " AND (NOT %(open)s OR v.completed_at IS NULL) ORDER BY v.due_on, v.id"
-    ).format(_visible(tenant))
+    ).format(_COLUMNS, _visible(tenant))
     return fetch_page(conn, query, {"u": unit_id, "open": open_only}, model=Visit, page=page)
 
 
 def _get(conn: Connection, tenant: TenantScope, visit_id: UUID, *, lock: bool = False) -> Visit:
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM maintenance_visits v WHERE v.id = %(id)s AND {{}}{{}}").format(
-        _visible(tenant), sql.SQL(" FOR UPDATE OF v" if lock else "")
+    query = sql.SQL("SELECT {} FROM maintenance_visits v WHERE v.id = %(id)s AND {}{}").format(
+        _COLUMNS, _visible(tenant), sql.SQL(" FOR UPDATE OF v" if lock else "")
     )
     return fetch_one(conn, query, {"id": visit_id}, model=Visit, what="visit")
 
@@ -281,11 +281,13 @@ def complete_visit(
 def units_needing_visits(conn: Connection, *, through: date) -> tuple[list[str], int]:
     """Units due by `through` that no open visit covers, and how many more wait for a contract (nobody to send)."""
     rows = conn.execute(
-        "SELECT s.unit_id, bool_or(EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = s.unit_id"
-        f" AND {CURRENT_CONTRACT})) AS contracted FROM plan_schedules s JOIN units u ON u.id = s.unit_id"
-        " WHERE s.next_due_on <= %(t)s AND u.status <> 'decommissioned'"
-        " AND NOT EXISTS (SELECT 1 FROM maintenance_visits v WHERE v.unit_id = s.unit_id AND v.completed_at IS NULL"
-        " AND s.interval_code = ANY(v.intervals)) GROUP BY s.unit_id ORDER BY s.unit_id",
+        sql.SQL(
+            "SELECT s.unit_id, bool_or(EXISTS (SELECT 1 FROM maintenance_contracts c WHERE c.unit_id = s.unit_id"
+            " AND {})) AS contracted FROM plan_schedules s JOIN units u ON u.id = s.unit_id"
+            " WHERE s.next_due_on <= %(t)s AND u.status <> 'decommissioned'"
+            " AND NOT EXISTS (SELECT 1 FROM maintenance_visits v WHERE v.unit_id = s.unit_id AND v.completed_at IS NULL"
+            " AND s.interval_code = ANY(v.intervals)) GROUP BY s.unit_id ORDER BY s.unit_id"
+        ).format(CURRENT_CONTRACT),
         {"t": through},
     ).fetchall()
     return [str(r["unit_id"]) for r in rows if r["contracted"]], sum(1 for r in rows if not r["contracted"])

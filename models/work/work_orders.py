@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
 from models.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
-from models.queries import Page, PageParams, fetch_one, fetch_page
+from models.queries import Page, PageParams, fetch_one, fetch_page, set_clause
 from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
 from models.types import JsonObject, LongText, Text, Timestamp, UnitId
@@ -44,7 +44,7 @@ __all__ = [
     "work_queue",
 ]
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "id, unit_id, maintainer_id, crew_id, kind, status, priority, title, description, source, source_ref,"
     " due_at, completed_at, verified_at, verification, version, created_at, updated_at"
 )
@@ -155,11 +155,11 @@ def create_work_order(
         maintainer_id = current_maintainer_id(conn, tenant=tenant, unit_id=order.unit_id)
         if maintainer_id is None:
             raise BadRequest(f"unit {order.unit_id} has no current maintenance contract; name the maintainer")
-    query = (
+    query = sql.SQL(
         "INSERT INTO work_orders (unit_id, maintainer_id, kind, priority, title, description, source, source_ref,"
         " due_at) VALUES (%(unit_id)s, %(maintainer_id)s, %(kind)s, %(priority)s, %(title)s, %(description)s,"
-        f" %(source)s, %(source_ref)s, %(due_at)s) RETURNING {_COLUMNS}"
-    )
+        " %(source)s, %(source_ref)s, %(due_at)s) RETURNING {}"
+    ).format(_COLUMNS)
     params = {**order.model_dump(), "maintainer_id": maintainer_id, "kind": str(order.kind), "source": source}
     with translate_errors():
         created = fetch_one(conn, query, params, model=WorkOrder, what="work order")
@@ -170,7 +170,7 @@ def create_work_order(
 
 def get_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrder:
     """One work order the tenant may see, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(tenant))
+    query = sql.SQL("SELECT {} FROM work_orders WHERE id = %(id)s AND {}").format(_COLUMNS, _visible(tenant))
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
 
 
@@ -203,9 +203,9 @@ def list_work_orders(
 ) -> Page[WorkOrder]:
     """Work orders the tenant may see, newest first, optionally of one unit or status."""
     query = sql.SQL(
-        f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND (%(u)s::text IS NULL OR unit_id = %(u)s)"
+        "SELECT {} FROM work_orders WHERE {} AND (%(u)s::text IS NULL OR unit_id = %(u)s)"
         " AND (%(status)s::text IS NULL OR status = %(status)s) ORDER BY created_at DESC, id"
-    ).format(_visible(tenant))
+    ).format(_COLUMNS, _visible(tenant))
     return fetch_page(conn, query, {"u": unit_id, "status": status}, model=WorkOrder, page=page)
 
 
@@ -247,13 +247,10 @@ def update_work_order(
     extra: sql.Composable = sql.SQL("")
     if values.get("status") in STAMPS:
         extra = sql.SQL(", {} = clock_timestamp()").format(sql.Identifier(STAMPS[values["status"]]))
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in values
-    )
     query = sql.SQL(
         "UPDATE work_orders SET {assignments}{extra}, version = version + 1, updated_at = clock_timestamp()"
-        f" WHERE id = %(_id)s AND version = %(_version)s RETURNING {_COLUMNS}"
-    ).format(assignments=assignments, extra=extra)
+        " WHERE id = %(_id)s AND version = %(_version)s RETURNING {columns}"
+    ).format(assignments=set_clause(values), extra=extra, columns=_COLUMNS)
     params = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
     with translate_errors():
         row = conn.execute(query, {**params, "_id": work_order_id, "_version": current.version}).fetchone()
@@ -274,8 +271,8 @@ ACTIVE_STATUSES = (WorkOrderStatus.OPEN, WorkOrderStatus.ASSIGNED, WorkOrderStat
 def work_queue(conn: Connection, *, tenant: TenantScope, page: PageParams) -> Page[WorkOrder]:
     """Active work orders the tenant may see, most urgent first: priority, then due date, then age."""
     query = sql.SQL(
-        f"SELECT {_COLUMNS} FROM work_orders WHERE {{}} AND status = ANY(%(active)s)"
+        "SELECT {} FROM work_orders WHERE {} AND status = ANY(%(active)s)"
         " ORDER BY priority, due_at NULLS LAST, created_at, id"
-    ).format(_visible(tenant))
+    ).format(_COLUMNS, _visible(tenant))
     active = [str(status) for status in ACTIVE_STATUSES]
     return fetch_page(conn, query, {"active": active}, model=WorkOrder, page=page)

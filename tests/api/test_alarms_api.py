@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from models.access.tenancy import Role
 from models.db import Connection
 from models.monitoring.alarms import Alarm, Severity, raise_alarm
-from tests.api.conftest import auth
-from tests.conftest import Fleet, fleet_roles
+from tests.support.api import auth
+from tests.support.fleet import Fleet, fleet_roles
 
 ANON = "anonymous"
 CALLERS: tuple[str, ...] = (ANON, *fleet_roles())

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from models.access.tenancy import Role
 from models.db import Connection
 from models.registry import components
-from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.support.api import auth
+from tests.support.fleet import Fleet
 
 ANON = "anonymous"
 # The field roles of the seeded fleet; supplier and regulator keys are tested in tests/api/test_quality_api.py.

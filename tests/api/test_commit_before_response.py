@@ -7,6 +7,7 @@ start message, before the app returns (where FastAPI used to run a `yield` depen
 from __future__ import annotations
 
 import json
+from typing import LiteralString
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +15,8 @@ from starlette.types import Message
 
 from models.access.tenancy import Role
 from models.db import connect
-from tests.api.conftest import auth, send_raw
-from tests.conftest import Fleet
+from tests.support.api import auth, send_raw
+from tests.support.fleet import Fleet
 
 
 def _headers(key: str, **extra: str) -> list[tuple[bytes, bytes]]:
@@ -30,16 +31,17 @@ def _call_and_look(
     path: str,
     headers: list[tuple[bytes, bytes]],
     body: object,
-    look: str,
+    look: LiteralString,
+    look_params: tuple[object, ...] = (),
 ) -> tuple[int, Message, object]:
-    """Send the request; at response start, run the query `look` on another connection."""
+    """Send the request; at response start, run the query `look` (with `look_params`) on another connection."""
     seen: list[object] = []
     starts: list[Message] = []
 
     def on_start(message: Message) -> None:
         starts.append(message)
         with connect(database_url) as other:
-            row = other.execute(look.encode()).fetchone()
+            row = other.execute(look, look_params).fetchone()
             seen.append(None if row is None else next(iter(row.values())))
 
     chunks = [b""] if body is None else [json.dumps(body).encode()]
@@ -63,7 +65,7 @@ def test_patched_version_is_stored_when_its_etag_arrives(client: TestClient, dat
     tag = client.get(path, headers=auth(admin)).headers["ETag"]
     status, start, version = _call_and_look(
         client, database_url, "PATCH", path, _headers(admin, **{"if-match": tag}), {"priority": 1},
-        f"SELECT version FROM work_orders WHERE id = '{fleet.ids['wo_a']}'",
+        "SELECT version FROM work_orders WHERE id = %s", (fleet.ids["wo_a"],),
     )  # fmt: skip
     assert status == 200
     etag = dict(start["headers"])[b"etag"].decode()
@@ -84,7 +86,7 @@ def test_revoked_key_is_refused_once_the_delete_returns(
     )  # fmt: skip
     status, _, revoked = _call_and_look(
         client, database_url, "DELETE", f"/api-keys/{key_id}", _headers(fleet.keys[Role.ADMIN]), None,
-        f"SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = '{key_id}'",
+        "SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = %s", (key_id,),
     )  # fmt: skip
     assert status == 200
     assert revoked is True

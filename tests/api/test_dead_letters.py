@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from models.access.tenancy import Role
 from models.db import Connection
 from models.telemetry.dead_letters import DeadLetter, Reason, insert_dead_letters
-from tests.api.conftest import auth
-from tests.conftest import Fleet, fleet_roles
+from tests.support.api import auth
+from tests.support.fleet import Fleet, fleet_roles
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 BINARY = b"\xff\xfe\x00garbage"

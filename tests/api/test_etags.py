@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.support.api import auth
+from tests.support.fleet import Fleet
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from models.access.tenancy import Role
 from models.db import Connection, open_pool
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
-from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.support.api import auth
+from tests.support.fleet import Fleet
 
 
 def test_anonymous_is_refused_before_the_body_is_parsed(client: TestClient, fleet: Fleet) -> None:

@@ -15,8 +15,8 @@ from models.lifecycle import checkpoints
 from models.registry import components, units
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
-from tests.api.conftest import auth
-from tests.conftest import FLEET_T0, PLATFORM, Fleet
+from tests.support.api import auth
+from tests.support.fleet import FLEET_T0, PLATFORM, Fleet
 
 
 def _seed_every_source(conn: Connection, fleet: Fleet) -> None:

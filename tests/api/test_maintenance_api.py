@@ -12,9 +12,9 @@ from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.work.schedules import assign_plan
 from models.work.visits import Visit
-from tests.api.conftest import auth
-from tests.conftest import Fleet, fleet_roles
-from tests.work_support import checklist, open_due_visit
+from tests.support.api import auth
+from tests.support.fleet import Fleet, fleet_roles
+from tests.support.work import checklist, open_due_visit
 
 ANON = "anonymous"
 CALLERS: tuple[str, ...] = (ANON, *fleet_roles())

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from starlette.types import ASGIApp
 
 from models.access.tenancy import Role
-from tests.api.conftest import auth, send_raw
-from tests.conftest import Fleet
+from tests.support.api import auth, send_raw
+from tests.support.fleet import Fleet
 
 LIMIT = 1 << 20
 

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.access.tenancy import Role
-from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.support.api import auth
+from tests.support.fleet import Fleet
 
 # Who may issue a unit's credential: the admin and the unit's manufacturer; every other role is refused.
 ISSUERS = {Role.ADMIN, Role.MANUFACTURER}

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from brain.jobs import quality
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.conftest import auth
-from tests.conftest import Fleet
-from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
+from tests.support.api import auth
+from tests.support.fleet import Fleet
+from tests.support.quality import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from brain.quality.energy import run_energy
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.conftest import auth
-from tests.conftest import Fleet
-from tests.quality_support import ENERGY_NOW, ENERGY_T0, QualityFleet, seed_brakes, seed_energy
+from tests.support.api import auth
+from tests.support.fleet import Fleet
+from tests.support.quality import ENERGY_NOW, ENERGY_T0, QualityFleet, seed_brakes, seed_energy
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from models.db import Connection
 from models.lifecycle.ledger import LifecycleKind
 from models.work import work_orders
 from models.work.work_orders import WorkOrderCreate
-from tests.api.conftest import auth
-from tests.conftest import PLATFORM, Fleet
+from tests.support.api import auth
+from tests.support.fleet import PLATFORM, Fleet
 
 WRITERS = (Role.ADMIN, Role.MANUFACTURER, Role.MAINTAINER, Role.CREW, Role.DEVICE)
 FACTORY = (201, 201, 403, 403, 403)

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from models.access.tenancy import Role
 from models.db import Connection
 from models.telemetry.samples import TELEMETRY_COLUMNS, copy_telemetry
-from tests.api.conftest import auth
-from tests.conftest import Fleet
+from tests.support.api import auth
+from tests.support.fleet import Fleet
 
 
 def _store(conn: Connection, unit_id: str, start: datetime, speeds: list[float]) -> None:

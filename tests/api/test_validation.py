@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.conftest import auth, send_raw
-from tests.conftest import Fleet
+from tests.support.api import auth, send_raw
+from tests.support.fleet import Fleet
 
 
 @pytest.mark.parametrize(

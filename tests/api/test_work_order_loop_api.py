@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.registry import components, units
-from tests.api.conftest import auth
-from tests.conftest import Fleet, fleet_roles
+from tests.support.api import auth
+from tests.support.fleet import Fleet, fleet_roles
 
 # Expected statuses in fleet_roles() order after anonymous: admin, manufacturer, maintainer, crew, device.
 HISTORY = (401, 200, 403, 200, 200, 403)

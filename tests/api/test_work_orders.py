@@ -10,8 +10,8 @@ from models.access.tenancy import Role
 from models.db import Connection
 from models.work import work_orders
 from models.work.work_orders import WorkOrderCreate, WorkOrderStatus
-from tests.api.conftest import auth
-from tests.conftest import PLATFORM, Fleet
+from tests.support.api import auth
+from tests.support.fleet import PLATFORM, Fleet
 
 OPEN, ASSIGNED, IN_PROGRESS, DONE, VERIFIED, CANCELLED = (
     "open", "assigned", "in_progress", "done", "verified", "cancelled",

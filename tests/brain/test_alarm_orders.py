@@ -9,7 +9,7 @@ from brain.jobs import alarm_orders
 from models.db import Connection
 from models.monitoring.alarm_policies import Severity
 from models.monitoring.alarms import raise_alarm
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 T0 = datetime.now(UTC).replace(microsecond=0)
 
@@ -42,4 +42,6 @@ def test_each_critical_and_major_alarm_gets_one_work_order(conn: Connection, fle
         (worn, fleet.unit_b1, "corrective", "fault", "door_rollers"),
     ]
     assert all(o["dispatched"] for o in orders)
-    assert orders[0]["within"] <= timedelta(minutes=30)
+    within = orders[0]["within"]
+    assert isinstance(within, timedelta)
+    assert within <= timedelta(minutes=30)

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from psycopg import sql
 
 from brain.jobs import alarms as alarm_jobs
 from brain.scheduler import Job, run_job
@@ -15,7 +16,7 @@ from models.db import Connection
 from models.monitoring import alarm_sources
 from models.monitoring.alarm_policies import POLICIES
 from models.work import work_orders
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 RAISING = sorted(code for code, policy in POLICIES.items() if policy.severity is not None)
@@ -35,11 +36,11 @@ def _rules(conn: Connection) -> None:
 
 
 def _alarms(conn: Connection, **where: Any) -> list[dict[str, Any]]:
-    filters = "".join(f" AND {column} = %({column})s" for column in where)
-    return conn.execute(
-        f"SELECT alarm_type, severity, state, suppressed, count FROM alarms WHERE true{filters} ORDER BY first_seen",
-        where,
-    ).fetchall()
+    filters = [sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)) for column in where]
+    query = sql.SQL(
+        "SELECT alarm_type, severity, state, suppressed, count FROM alarms WHERE {} ORDER BY first_seen"
+    ).format(sql.SQL(" AND ").join([sql.SQL("true"), *filters]))
+    return conn.execute(query, where).fetchall()
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_inspection_mode_suppresses_door_faults_but_not_entrapment(conn: Connect
         " WHERE h.action IN ('suppressed', 'downgraded') ORDER BY a.alarm_type"
     ).fetchall()
     assert [r["alarm_type"] for r in reasons] == ["alarm_button", "door_close_fault", "inspection_mode"]
-    assert all(r["reason"].startswith("unit in inspection mode since") for r in reasons)
+    assert all(str(r["reason"]).startswith("unit in inspection mode since") for r in reasons)
 
 
 def test_a_work_order_in_progress_suppresses_door_faults(conn: Connection, fleet: Fleet) -> None:
@@ -162,7 +163,7 @@ def test_offline_alarm_opens_once_and_clears_when_the_unit_returns(conn: Connect
     assert _alarms(conn, alarm_type="offline")[0]["state"] == "cleared"
     reason = conn.execute("SELECT reason FROM alarm_history WHERE action = 'cleared'").fetchone()
     assert reason is not None
-    assert reason["reason"].startswith("heard from again at")
+    assert str(reason["reason"]).startswith("heard from again at")
 
 
 def test_the_rules_job_runs_under_the_scheduler(database_url: str, conn: Connection, unit: str) -> None:

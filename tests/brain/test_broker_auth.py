@@ -28,7 +28,7 @@ from models.access.mqtt_credentials import (
 from models.access.tenancy import TenantScope
 from models.db import Connection
 from stack.mosquitto import LocalMosquitto, auth_dir_for
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 PLATFORM = TenantScope.internal()
 PREFIX = "lb/v1"

@@ -10,8 +10,8 @@ import pytest
 
 from brain.quality.energy import DRIFT_ALARM, TOO_LITTLE_HISTORY, classify, judge_drift, run_energy
 from models.db import Connection
-from tests.conftest import Fleet
-from tests.quality_support import ENERGY_LAST_MONTH, ENERGY_NOW, ENERGY_T0, QualityFleet, seed_brakes, seed_energy
+from tests.support.fleet import Fleet
+from tests.support.quality import ENERGY_LAST_MONTH, ENERGY_NOW, ENERGY_T0, QualityFleet, seed_brakes, seed_energy
 
 
 def _month(**values: float) -> pl.DataFrame:
@@ -76,7 +76,9 @@ def test_the_monthly_pass_flags_the_dragging_brake_once(conn: Connection, energy
     assert [(r["unit_id"], r["running_class"], r["usage_category"], r["drift"]) for r in rows] == [
         ("U01", "D", 3, True), ("U02", "C", 4, False), ("U03", "C", 3, None)
     ]  # fmt: skip
-    assert "running class C -> D" in rows[0]["drift_reason"]
+    reason = rows[0]["drift_reason"]
+    assert isinstance(reason, str)
+    assert "running class C -> D" in reason
     assert run_energy(conn, since=ENERGY_LAST_MONTH, now=ENERGY_NOW)[1] == 0  # judged once
     alarms = conn.execute("SELECT unit_id, severity, count FROM alarms WHERE alarm_type = %s", (DRIFT_ALARM,))
     assert alarms.fetchall() == [{"unit_id": "U01", "severity": "minor", "count": 1}]

@@ -18,8 +18,8 @@ from models.work.intervals import IntervalOverride, list_decisions, override_int
 from models.work.orders import Decline, Source, Urgency, decline_work_order, get_work_order_detail, open_work_order_for
 from models.work.schedules import assign_plan, get_unit_plan
 from models.work.work_orders import WorkOrderKind
-from tests.conftest import Fleet
-from tests.work_support import at, clean_visit
+from tests.support.fleet import Fleet
+from tests.support.work import at, clean_visit
 
 INTERNAL = TenantScope.internal()
 START = date(2026, 1, 1)

@@ -16,8 +16,8 @@ from models.quality import issues
 from models.quality.issues import IssueStatus, IssueStep
 from models.quality.lives import BatchTotals
 from models.queries import PageParams
-from tests.conftest import Fleet
-from tests.quality_support import AS_OF, QualityFleet, seed_brakes
+from tests.support.fleet import Fleet
+from tests.support.quality import AS_OF, QualityFleet, seed_brakes
 
 ALL = TenantScope.internal()
 
@@ -46,6 +46,7 @@ def corrective_issue(conn: Connection, fleet: Fleet) -> tuple[QualityFleet, UUID
     raise_alerts(conn, now=AS_OF)
     alert = conn.execute("SELECT id FROM quality_alerts").fetchone()
     assert alert is not None
+    assert isinstance(alert["id"], UUID)
     issue = issues.open_issue(conn, tenant=ALL, alert_id=alert["id"], manufacturer_id=fleet.ids["manufacturer_a"],
                               title="BAD brakes", actor="test")  # fmt: skip
     for step, data in ((IssueStep.ACKNOWLEDGED, {}), (IssueStep.ROOT_CAUSE, {"analysis": "resin"})):

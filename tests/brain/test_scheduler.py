@@ -65,7 +65,7 @@ def test_silent_online_units_are_marked_offline(database_url: str) -> None:
     job = Job("presence", partial(presence.run, silent_for=timedelta(seconds=600)), every_seconds=60)
     assert run_job(database_url, job)
     with psycopg.connect(database_url) as conn:
-        online = dict(conn.execute("SELECT id, online FROM units").fetchall())
+        online: dict[str, bool] = dict(conn.execute("SELECT id, online FROM units").fetchall())
         changes = conn.execute("SELECT unit_id, state FROM unit_status_changes").fetchall()
     assert online == {"quiet": False, "chatty": True, "already-off": False}
     assert changes == [("quiet", "offline")]

@@ -9,8 +9,7 @@ from uuid import UUID
 from brain.jobs import alarm_orders, verification
 from brain.jobs.verification import BASELINE_HEALTH, JUDGED_AFTER
 from models.access import api_keys
-from models.access.api_keys import Role
-from models.access.tenancy import TenantScope
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.monitoring.alarm_policies import Severity
 from models.monitoring.alarms import clear_alarms, raise_alarm
@@ -18,7 +17,7 @@ from models.monitoring.health import HealthRow, record_health
 from models.queries import PageParams
 from models.work.completion import WorkCompletion, complete_work_order
 from models.work.history import work_order_history
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
 WINDOW = timedelta(days=3)
@@ -46,16 +45,19 @@ def _order_for(conn: Connection, fleet: Fleet, alarm_type: str, component: str |
     resolved = api_keys.resolve_key(conn, secret=fleet.keys[Role.CREW])
     assert resolved is not None
     completion = WorkCompletion(idempotency_key="k1", completed_at=REPAIRED, note="adjusted")
+    order = UUID(str(row["id"]))
     complete_work_order(
-        conn, tenant=resolved.tenant, work_order_id=row["id"], completion=completion, actor="crew:a", now=REPAIRED
+        conn, tenant=resolved.tenant, work_order_id=order, completion=completion, actor="crew:a", now=REPAIRED
     )
-    return UUID(str(row["id"]))
+    return order
 
 
 def _status(conn: Connection, order: UUID) -> tuple[str, int]:
     row = conn.execute("SELECT status, reopened_count FROM work_orders WHERE id = %s", (order,)).fetchone()
     assert row is not None
-    return str(row["status"]), int(row["reopened_count"])
+    reopened = row["reopened_count"]
+    assert isinstance(reopened, int)
+    return str(row["status"]), reopened
 
 
 def _pass(conn: Connection, at: datetime) -> verification.VerificationReport:
@@ -136,4 +138,6 @@ def test_a_worn_component_must_come_back_to_baseline(conn: Connection, fleet: Fl
     assert _pass(conn, judged + timedelta(days=1, minutes=1)).verified == 1
     verified = conn.execute("SELECT verification FROM work_orders WHERE id = %s", (order,)).fetchone()
     assert verified is not None
-    assert verified["verification"]["health"]["score"] == 96.0
+    verification = verified["verification"]
+    assert isinstance(verification, dict)
+    assert verification["health"]["score"] == 96.0

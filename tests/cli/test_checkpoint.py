@@ -10,7 +10,7 @@ import pytest
 from cli.main import main
 from models.db import Connection
 from models.lifecycle import checkpoints
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 
 def test_keygen_then_create_signs_every_head(

@@ -10,7 +10,7 @@ from cli.main import main
 from ingest.batch import KnownUnits, write_batch
 from ingest.parse import Limits, parse_message
 from models.db import connect
-from tests.ingest.conftest import count, register
+from tests.support.ingest import count, register
 
 LIMITS = Limits(topic_prefix="lb/v1", max_payload_bytes=65536, max_future=timedelta(minutes=5),
                 max_past=timedelta(days=3650))  # fmt: skip

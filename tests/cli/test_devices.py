@@ -14,7 +14,7 @@ from cli.main import main
 from models.access.mqtt_credentials import CredentialKind, mosquitto_hash
 from models.db import Connection
 from runtime.settings import Settings
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 
 def test_a_fleet_is_provisioned_from_a_file_of_unit_ids(

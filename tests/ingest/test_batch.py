@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import LiteralString
 
 import pytest
 
@@ -11,7 +12,7 @@ from ingest.batch import KnownUnits, write_batch
 from ingest.parse import Limits, Parsed, parse_message
 from models.db import Connection, DatabaseError, connect
 from models.telemetry.samples import TELEMETRY_COLUMNS
-from tests.ingest.conftest import register
+from tests.support.ingest import register
 
 LIMITS = Limits(topic_prefix="lb/v1", max_payload_bytes=65536, max_future=timedelta(minutes=5),
                 max_past=timedelta(days=3650))  # fmt: skip
@@ -37,9 +38,9 @@ def db(database_url: str) -> Iterator[Connection]:
         yield conn
 
 
-def rows(conn: Connection, query: str) -> list[tuple[object, ...]]:
+def rows(conn: Connection, query: LiteralString) -> list[tuple[object, ...]]:
     """Rows of `query` as tuples."""
-    return [tuple(r.values()) for r in conn.execute(query.encode()).fetchall()]
+    return [tuple(r.values()) for r in conn.execute(query).fetchall()]
 
 
 def test_telemetry_columns_are_the_table_columns(db: Connection) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.service import Ingest
 from models.telemetry.contract import MessageKind
-from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
+from tests.support.ingest import Publisher, batch_payload, count, register, wait_until
 
 BAD_TELEMETRY = [
     pytest.param(b"{not json", "malformed JSON", id="malformed-json"),

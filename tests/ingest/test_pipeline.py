@@ -12,7 +12,7 @@ from ingest.service import Ingest
 from models.telemetry.contract import EventMessage, MessageKind, StatusMessage
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
-from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
+from tests.support.ingest import Publisher, batch_payload, count, register, wait_until
 
 
 def test_telemetry_event_and_status_round_trip(

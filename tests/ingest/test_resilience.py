@@ -19,7 +19,7 @@ from models.telemetry.contract import MessageKind
 from runtime.settings import Settings
 from stack.mosquitto import AUTOSAVE_INTERVAL_S, LocalMosquitto
 from stack.postgres import LocalPostgres
-from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
+from tests.support.ingest import Publisher, batch_payload, count, register, wait_until
 
 # The slow tier (fault drills against real servers): `scripts/check.sh --fast` leaves it out.
 pytestmark = pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from prometheus_client import REGISTRY
 
@@ -12,7 +13,11 @@ from models.telemetry.contract import MessageKind
 from runtime.settings import Settings
 from stack._process import free_port
 from stack.mosquitto import LocalMosquitto
-from tests.ingest.conftest import Publisher, batch_payload, count, register, wait_until
+from tests.support.ingest import Publisher, batch_payload, count, register, wait_until
+
+
+def _handled(pipeline: Ingest, messages: int) -> bool:
+    return pipeline.writer.totals.messages >= messages
 
 
 def test_idle_ingest_is_healthy_before_any_traffic(ingest: Ingest) -> None:
@@ -61,7 +66,7 @@ def test_retained_state_is_not_news_at_each_reconnect(
         try:
             assert pipeline.consumer.connected.wait(10)
             publisher.send("u3", MessageKind.TELEMETRY, batch_payload(now, 1))  # a marker behind the replay
-            wait_until(lambda p=pipeline: p.writer.totals.messages >= 4, what="retained replay and marker handled")
+            wait_until(partial(_handled, pipeline, 4), what="retained replay and marker handled")
         finally:
             pipeline.stop()
     assert count(database_url, "SELECT count(*) FROM unit_status_changes") == 0

@@ -20,7 +20,7 @@ from models.monitoring.alarms import AlarmState, alarm_history, clear_alarms, ge
 from models.queries import PageParams
 from models.telemetry.contract import EVENT_CATALOGUE
 from models.work import work_orders
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 ALL = TenantScope.internal()
@@ -263,7 +263,12 @@ def test_two_raisers_at_once_share_one_alarm(database_url: str, conn: Connection
     conn.commit()
     first = _raise(conn)  # holds the new row until commit; the second raiser waits on the unique index
     with connect(database_url) as other, connect(database_url, autocommit=True) as watcher:
-        racing = threading.Thread(target=lambda: (_raise(other, at=T0 + timedelta(minutes=1)), other.commit()))
+
+        def race() -> None:
+            _raise(other, at=T0 + timedelta(minutes=1))
+            other.commit()
+
+        racing = threading.Thread(target=race)
         racing.start()
         _wait_until_blocked(watcher, other.info.backend_pid)
         conn.commit()

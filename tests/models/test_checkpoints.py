@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from models.db import Connection
 from models.lifecycle import checkpoints, ledger
-from tests.conftest import FLEET_T0, PLATFORM, Fleet
+from tests.support.fleet import FLEET_T0, PLATFORM, Fleet
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from models.queries import PageParams
 from models.registry import units
 from models.registry.fleet_board import BoardFilter, fleet_board
 from models.work import contracts
-from tests.conftest import Fleet, seed_fleet
+from tests.support.fleet import Fleet, seed_fleet
 
 EXTRA = 7  # more Acme units on A1's site, maintained by Mx; every other one online
 

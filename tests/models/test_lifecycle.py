@@ -13,7 +13,7 @@ from models.errors import Conflict
 from models.lifecycle import ledger
 from models.queries import PageParams
 from models.registry import units
-from tests.conftest import FLEET_T0, Fleet
+from tests.support.fleet import FLEET_T0, Fleet
 
 ALL = TenantScope.internal()
 

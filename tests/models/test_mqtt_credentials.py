@@ -23,7 +23,7 @@ from models.db import Connection
 from models.errors import BadRequest, NotFound
 from models.queries import PageParams
 from runtime.settings import Settings
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 PLATFORM = TenantScope.internal()
 

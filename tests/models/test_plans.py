@@ -16,8 +16,8 @@ from models.work.orders import get_work_order_detail
 from models.work.plans import PlanDefinition, available_plans, load_plan
 from models.work.schedules import assign_plan, get_unit_plan
 from models.work.visits import VisitDetail, complete_visit, get_visit
-from tests.conftest import Fleet
-from tests.work_support import at, checklist, clean_visit, open_due_visit
+from tests.support.fleet import Fleet
+from tests.support.work import at, checklist, clean_visit, open_due_visit
 
 INTERNAL = TenantScope.internal()
 START = date(2026, 1, 1)

@@ -12,7 +12,7 @@ from models.db import Connection
 from models.lifecycle import ledger
 from models.quality import field
 from models.queries import PageParams
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 MARCH = datetime(2024, 3, 1, tzinfo=UTC)
 APRIL = datetime(2024, 4, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.errors import Conflict, NotFound
 from models.registry import components, units
-from tests.conftest import FLEET_T0, Fleet
+from tests.support.fleet import FLEET_T0, Fleet
 
 
 def test_manufacturer_scope_sees_only_its_make(conn: Connection, fleet: Fleet) -> None:

@@ -9,8 +9,7 @@ from uuid import UUID
 import pytest
 
 from models.access import api_keys
-from models.access.api_keys import Role
-from models.access.tenancy import TenantScope
+from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.errors import BadRequest, Conflict, NotFound
 from models.queries import PageParams
@@ -18,7 +17,7 @@ from models.registry import components, units
 from models.work import work_orders
 from models.work.completion import WorkCompletion, complete_work_order
 from models.work.history import work_order_history
-from tests.conftest import Fleet
+from tests.support.fleet import Fleet
 
 PLATFORM = TenantScope.internal()
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -60,7 +59,9 @@ def _counts(conn: Connection, order: UUID) -> tuple[int, str]:
         {"id": order},
     ).fetchone()
     assert row is not None
-    return int(row["records"]), str(row["status"])
+    records = row["records"]
+    assert isinstance(records, int)
+    return records, str(row["status"])
 
 
 def test_completion_swaps_the_part_and_records_it_once(conn: Connection, fleet: Fleet) -> None:
@@ -109,6 +110,7 @@ def test_completion_swaps_the_part_and_records_it_once(conn: Connection, fleet: 
         completion.completed_at,
         "assigned",
     )
+    assert completed.client_at is not None
     assert completed.at > completed.client_at
     assert completed.data["parts"][0]["installed_serial"] == "BR-NEW"
 

@@ -10,7 +10,7 @@ from models.db import Connection
 from models.queries import PageParams
 from models.work import work_orders
 from models.work.work_orders import WorkOrderCreate, WorkOrderStatus, WorkOrderUpdate
-from tests.conftest import seed_fleet
+from tests.support.fleet import seed_fleet
 
 
 def test_work_queue_is_most_urgent_first_and_only_active(conn: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from models.telemetry.contract import decode_event, parse_topic
@@ -13,7 +14,7 @@ from tests.simulators.support import replay
 
 def test_every_published_event_has_a_label_and_vice_versa(tmp_path: Path) -> None:
     result = replay(tmp_path, units=60, days=2, hazard_scale=40, sample_period_s=120.0)
-    published = Counter(
+    published: Counter[tuple[str, str | None, datetime | None]] = Counter(
         (parse_topic(topic).unit_id, event.code, event.ts)
         for topic, payload in result.recorder.of_kind("event")
         for event in [decode_event(payload)]
@@ -35,6 +36,7 @@ def test_labels_name_the_installed_component_and_its_batch(tmp_path: Path) -> No
     with_component = [label for label in labels if label.component_type]
     assert with_component
     for label in with_component:
+        assert label.component_type is not None
         part = result.fleet.components[result.fleet.unit_ids.index(label.unit_id)][label.component_type]
         assert (label.component_serial, label.batch_lot, label.batch_defective) == (
             part.serial, part.batch.lot, part.batch.defective,

@@ -30,7 +30,7 @@ class Subscriber:
         self._lock = threading.Lock()
         subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{prefix}")
-        self.client.on_message = lambda _c, _u, msg: self._keep(msg.topic, msg.payload)
+        self.client.on_message = lambda _c, _u, msg: self._keep(msg.topic, bytes(msg.payload))
         self.client.on_subscribe = lambda *_args: subscribed.set()
         self.client.on_connect = lambda client, *_args: client.subscribe(f"{prefix}/#", qos=1)
         self.client.connect("127.0.0.1", broker.port)

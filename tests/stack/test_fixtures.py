@@ -31,7 +31,7 @@ def test_message_round_trips_the_broker(mosquitto: LocalMosquitto, topic_prefix:
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
 
     def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        received.append(msg.payload)
+        received.append(bytes(msg.payload))
         got.set()
 
     client.on_message = on_message

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from api.console import alarms as alarm_views
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.console.conftest import alarm_id, csrf_token, sign_in
-from tests.conftest import Fleet
+from tests.support.console import alarm_id, csrf_token, sign_in
+from tests.support.fleet import Fleet
 
 
 def _alarm(conn: Connection, alarm: str) -> dict[str, object]:

@@ -25,9 +25,9 @@ from models.access.tenancy import Role
 from models.db import Connection
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
-from tests.api.console.conftest import SCREENSHOTS
-from tests.conftest import Fleet
-from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
+from tests.support.console import SCREENSHOTS
+from tests.support.fleet import Fleet
+from tests.support.quality import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
 
 # The slow tier (a real browser): `scripts/check.sh --fast` leaves it out.
 pytestmark = pytest.mark.slow

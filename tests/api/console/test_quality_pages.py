@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from brain.jobs import quality
 from models.access.tenancy import Role
 from models.db import Connection
-from tests.api.console.conftest import alarm_id, csrf_token, seed_console, sign_in
-from tests.conftest import Fleet
-from tests.quality_support import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
+from tests.support.console import alarm_id, csrf_token, seed_console, sign_in
+from tests.support.fleet import Fleet
+from tests.support.quality import AS_OF, COUNTERS_SINCE, QualityFleet, seed_brakes
 
 
 @pytest.fixture
@@ -91,8 +91,8 @@ def test_regulator_reads_compliance_tables_and_csv(
     assert "1 of 1" in last_month  # rescued within the SLA
     exported = client.get("/console/compliance/overdue.csv")
     assert exported.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert {row["unit_id"] for row in rows} == {f"U{n:02d}" for n in range(1, 11)}
+    overdue_rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert {row["unit_id"] for row in overdue_rows} == {f"U{n:02d}" for n in range(1, 11)}
     months = list(csv.DictReader(io.StringIO(client.get("/console/compliance/entrapments.csv").text)))
     assert len(months) == 12
     assert {row["maintainer_name"] for row in months} == {"Mx"}

@@ -9,8 +9,8 @@ from models.access import api_keys
 from models.access.tenancy import Role, TenantScope
 from models.db import Connection
 from models.work import crews
-from tests.api.console.conftest import csrf_token, sign_in
-from tests.conftest import Fleet
+from tests.support.console import csrf_token, sign_in
+from tests.support.fleet import Fleet
 
 FIELD_ROLES = (Role.ADMIN, Role.MANUFACTURER, Role.MAINTAINER, Role.CREW)
 

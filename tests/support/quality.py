@@ -20,7 +20,7 @@ from models.lifecycle import part_replacements
 from models.registry import components, organizations, units
 from models.registry.parties import SUPPLIERS
 from models.work import contracts, work_orders
-from tests.conftest import FLEET_T0, Fleet
+from tests.support.fleet import FLEET_T0, Fleet
 
 T0 = FLEET_T0
 AS_OF = T0 + timedelta(hours=1000)

@@ -1,0 +1,1 @@
+"""Helpers the tests share (seeded fleets, API and ingest clients); the conftest files hold fixtures only."""
