@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
-from models.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
+from models.errors import BadRequest, Conflict, ExpectedVersion, Forbidden, NotFound, check_version
 from models.queries import Page, PageParams, fetch_one, fetch_page
 from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
@@ -164,9 +164,12 @@ def create_work_order(
         return fetch_one(conn, query, params, model=WorkOrder, what="work order")
 
 
-def get_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrder:
-    """One work order the tenant may see, or NotFound."""
-    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}").format(_visible(tenant))
+def get_work_order(
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, for_update: bool = False
+) -> WorkOrder:
+    """One work order the tenant may see (locked for a change with `for_update`), or NotFound."""
+    lock = " FOR UPDATE" if for_update else ""
+    query = sql.SQL(f"SELECT {_COLUMNS} FROM work_orders WHERE id = %(id)s AND {{}}{lock}").format(_visible(tenant))
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
 
 
@@ -225,15 +228,15 @@ def update_work_order(
     tenant: TenantScope,
     work_order_id: UUID,
     changes: WorkOrderUpdate,
-    expected_version: int,
+    expected_version: ExpectedVersion,
 ) -> WorkOrder:
     """Apply `changes`; PreconditionFailed when the work order moved on from `expected_version`."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if not values:
         raise BadRequest("nothing to change")
-    current = get_work_order(conn, tenant=tenant, work_order_id=work_order_id)
-    if current.version != expected_version:
-        raise PreconditionFailed("the work order changed since it was read; fetch it again")
+    # One read, under the row's lock: the version compared is the one the update applies to.
+    current = get_work_order(conn, tenant=tenant, work_order_id=work_order_id, for_update=True)
+    check_version(current.version, expected_version, what="work order")
     _check_change(conn, tenant, current, values)
     if values.get("crew_id") is not None and current.status is WorkOrderStatus.OPEN and "status" not in values:
         values["status"] = WorkOrderStatus.ASSIGNED
@@ -247,13 +250,11 @@ def update_work_order(
     )
     query = sql.SQL(
         "UPDATE work_orders SET {assignments}{extra}, version = version + 1, updated_at = clock_timestamp()"
-        f" WHERE id = %(_id)s AND version = %(_version)s RETURNING {_COLUMNS}"
+        f" WHERE id = %(_id)s RETURNING {_COLUMNS}"
     ).format(assignments=assignments, extra=extra)
     params = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
     with translate_errors():
-        row = conn.execute(query, {**params, "_id": work_order_id, "_version": current.version}).fetchone()
-    if row is None:
-        raise PreconditionFailed("the work order changed concurrently; fetch it again")
+        row = conn.execute(query, {**params, "_id": work_order_id}).fetchone()
     return WorkOrder.model_validate(row)
 
 
