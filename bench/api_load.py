@@ -58,16 +58,18 @@ MAX_OVERLOAD_REQUESTS = 20_000
 BASELINE_REQUESTS = 200
 # Client processes sharing the overload schedule: one Python event loop cannot open connections at 4x capacity.
 CLIENT_PROCESSES = 3
+# Checks, 0.1 s apart, that the API process accepts connections (it imports the app first).
+SERVER_START_TRIES = 300
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def _seed(dsn: str) -> list[str]:
+def seed(dsn: str) -> list[str]:
     """One unit maintained by one maintainer; KEYS maintainer keys. Returns the secrets."""
     with connect(dsn) as conn:
         make_org = organizations.create_organization(conn, name="Make Org", kind="manufacturer")
@@ -98,15 +100,25 @@ def _seed(dsn: str) -> list[str]:
     return secrets
 
 
-def _serve(dsn: str, mqtt_url: str, port: int, max_in_flight: int) -> None:
-    """The API process."""
-    import uvicorn
+def serve(dsn: str, mqtt_url: str, port: int, limits: Limits) -> None:
+    """The API process, served as `liftbrain api` serves it (uvicorn's own limits included)."""
+    from api.server import serve as serve_api
 
-    from api.app import create_app
-    from api.gate import Limits
+    serve_api(Settings(database_url=dsn, mqtt_url=mqtt_url), host="127.0.0.1", port=port, limits=limits)
 
-    app = create_app(Settings(database_url=dsn, mqtt_url=mqtt_url), limits=Limits(max_in_flight=max_in_flight))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+def start_api(dsn: str, mqtt_url: str, limits: Limits) -> tuple[mp.process.BaseProcess, int]:
+    """The API in a child process on a free port, once it accepts connections."""
+    port = free_port()
+    server = mp.get_context("spawn").Process(target=serve, args=(dsn, mqtt_url, port, limits), daemon=True)
+    server.start()
+    for _ in range(SERVER_START_TRIES):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
 
 
 async def _request(port: int, path: str, key: str | None) -> int:
@@ -220,18 +232,8 @@ def main() -> None:
         broker.start()
         dsn = postgres.create_database("bench")
         migrate(dsn)
-        keys = _seed(dsn)
-        port = _free_port()
-        server = mp.get_context("spawn").Process(
-            target=_serve, args=(dsn, broker.url, port, args.max_in_flight), daemon=True
-        )
-        server.start()
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        keys = seed(dsn)
+        server, port = start_api(dsn, broker.url, Limits(max_in_flight=args.max_in_flight))
         baseline = asyncio.run(_baseline(port, keys))
         saturated, saturated_lat = asyncio.run(_saturate(port, keys, args.seconds, args.max_in_flight))
         capacity = saturated[200] / args.seconds
