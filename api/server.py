@@ -35,7 +35,15 @@ def from_environment() -> FastAPI:
     return create_app(Settings())
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int = 1, limits: Limits | None = None) -> None:
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int = 1,
+    limits: Limits | None = None,
+    limit_concurrency: int = SERVER_LIMIT_CONCURRENCY,
+) -> None:
     """Run the API until stopped: in this process, or in `workers` processes configured from the environment."""
     import uvicorn
 
@@ -49,7 +57,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1, limits:
         port=port,
         log_config=None,
         access_log=False,  # a line per request costs more than a cached request; metrics count them per route
-        limit_concurrency=SERVER_LIMIT_CONCURRENCY,
+        limit_concurrency=limit_concurrency,
         backlog=SERVER_BACKLOG,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
