@@ -7,6 +7,14 @@ In order, and before any body is read or any route dependency runs:
 3. the key's token bucket: over its rate is a 429 with Retry-After;
 4. an in-flight slot: when `max_in_flight` requests are already being served, a 503 with Retry-After at once,
    instead of queueing on the 40-thread pool and the database pool until clients time out.
+
+The console (/console) signs in with a key and then carries a session cookie: the gate resolves the session's
+key the same way, so a signed-in browser shares its key's rate and the same in-flight bound, and its refusals
+are console pages. A visitor without a live session (or whose key was revoked) passes to the console, which
+answers with its sign-in page; the page itself takes an in-flight slot like any request.
+
+The key cache, the rate buckets and the in-flight count live in this process: with N API processes (uvicorn
+workers or replicas) a key may spend N times its rate, and each process admits `max_in_flight`.
 """
 
 from __future__ import annotations
@@ -17,20 +25,21 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from anyio import to_thread
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import KeyCache, Principal, key_secret
+from api.console.pages import PREFIX as CONSOLE_PREFIX
+from api.console.pages import error_page
+from api.console.session import SESSION_COOKIE, SessionStore
 from api.errors import POOL_RETRY_AFTER_S, error_response
 from models.db import Pool, PoolTimeout
-from models.errors import DomainError, ServiceUnavailable, TooManyRequests
+from models.errors import DomainError, ServiceUnavailable, TooManyRequests, Unauthorized
 
 __all__ = ["PUBLIC_PATHS", "Gate", "Limits", "RateLimiter"]
 
 PUBLIC_PATHS = frozenset({"/health", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
-# The console signs in with a key and then carries a session cookie, not a key header: its views resolve the
-# session's key through the same key cache (api.auth.principal_for_secret) and answer unknown callers with
-# the sign-in page.
-CONSOLE_PREFIX = "/console"
 # What a saturated API asks clients to wait before retrying: in-flight requests finish well within it.
 BUSY_RETRY_AFTER_S = 1
 
@@ -86,29 +95,56 @@ class Gate:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS or scope["path"].startswith(CONSOLE_PREFIX):
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
+        console = scope["path"] == CONSOLE_PREFIX or scope["path"].startswith(CONSOLE_PREFIX + "/")
         admitted = False
         try:
             try:
-                secret = key_secret(dict(scope["headers"]))
-                principal = self.keys.cached(secret)
-                if principal is None:
-                    admitted = self._admit()
-                    principal = await self._lookup(scope["app"].state.pool, secret)
-                wait = self.rates.take(principal.key_id, time.monotonic())
-                if wait > 0:
-                    raise TooManyRequests("this key is over its request rate", retry_after=max(1, math.ceil(wait)))
+                principal, admitted = await (self._console_caller(scope) if console else self._api_caller(scope))
+                if principal is not None:
+                    wait = self.rates.take(principal.key_id, time.monotonic())
+                    if wait > 0:
+                        raise TooManyRequests("this key is over its request rate", retry_after=max(1, math.ceil(wait)))
                 admitted = admitted or self._admit()
             except DomainError as exc:
-                await error_response(exc)(scope, receive, send)
+                await _refusal(scope, exc, console=console)(scope, receive, send)
                 return
-            scope.setdefault("state", {})["principal"] = principal
+            if principal is not None:
+                scope.setdefault("state", {})["principal"] = principal
             await self.app(scope, receive, send)
         finally:
             if admitted:
                 self.in_flight -= 1
+
+    async def _api_caller(self, scope: Scope) -> tuple[Principal, bool]:
+        """The caller an API request's key names, and whether looking it up took an in-flight slot."""
+        return await self._resolve(scope, key_secret(dict(scope["headers"])))
+
+    async def _console_caller(self, scope: Scope) -> tuple[Principal | None, bool]:
+        """The signed-in console caller (None: not signed in, or its key is gone) and whether a slot was taken."""
+        cookies = cookie_parser(dict(scope["headers"]).get(b"cookie", b"").decode("latin-1"))
+        store: SessionStore = scope["app"].state.console_sessions
+        session = store.get(cookies[SESSION_COOKIE]) if SESSION_COOKIE in cookies else None
+        if session is None:
+            return None, False
+        try:
+            return await self._resolve(scope, session.secret)
+        except Unauthorized:
+            return None, False  # the console drops the session and shows its sign-in page
+
+    async def _resolve(self, scope: Scope, secret: str) -> tuple[Principal, bool]:
+        """The principal behind `secret`: from the cache, or looked up holding an in-flight slot."""
+        principal = self.keys.cached(secret)
+        if principal is not None:
+            return principal, False
+        self._admit()
+        try:
+            return await self._lookup(scope["app"].state.pool, secret), True
+        except BaseException:
+            self.in_flight -= 1
+            raise
 
     def _admit(self) -> bool:
         """Take an in-flight slot (True), or ServiceUnavailable when none is free."""
@@ -122,3 +158,15 @@ class Gate:
             return await to_thread.run_sync(self.keys.resolve, pool, secret)
         except PoolTimeout as exc:
             raise ServiceUnavailable("the database is busy; retry shortly", retry_after=POOL_RETRY_AFTER_S) from exc
+
+
+def _refusal(scope: Scope, exc: DomainError, *, console: bool) -> Response:
+    """The gate's refusal: the API's error shape, or for the console its error page (with the same headers)."""
+    response = error_response(exc)
+    if not console:
+        return response
+    page = error_page(Request(scope), exc)
+    for name in ("retry-after", "www-authenticate"):
+        if name in response.headers:
+            page.headers[name] = response.headers[name]
+    return page

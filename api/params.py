@@ -11,7 +11,7 @@ from models.errors import PreconditionFailed, PreconditionRequired
 from models.queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageParams
 from models.telemetry.contract import UNIT_ID_PATTERN
 
-__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "is_decimal", "matched_version"]
+__all__ = ["IfMatch", "Paging", "UnitIdPath", "etag", "if_match_versions", "is_decimal"]
 
 
 def _page(
@@ -31,6 +31,8 @@ IfMatch = Annotated[
         "428 without it, 412 when the object moved on since.",
     ),
 ]
+# Versions are PostgreSQL integers: a longer tag cannot name one (and is not worth converting).
+MAX_VERSION_DIGITS = 10
 # One entity-tag of an If-Match list (RFC 9110 section 8.8.3), with an optional weak marker and the separator.
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 
@@ -45,26 +47,28 @@ def is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def matched_version(if_match: str | None, *, current: int, what: str) -> int:
-    """The version a change may be applied to: `current` when If-Match names it (strongly) or is `*`.
+def if_match_versions(if_match: str | None, *, what: str, required: bool = True) -> frozenset[int] | None:
+    """The versions a change may apply to, from If-Match: its strong ETags, or None (any) for `*`.
 
-    No header: 428 (a change must say what it was based on, or updates get lost). A header naming other
-    versions, only weak tags, or malformed: 412.
+    The models compare them with the version read under the row's lock, so the object is read once. No header:
+    428 when `required` (a change must say what it was based on, or updates get lost), else None. A malformed
+    header: 412. Weak tags never match (If-Match compares strongly).
     """
     if if_match is None:
-        raise PreconditionRequired(f"send If-Match with the {what}'s ETag (as returned by GET) to change it")
+        if required:
+            raise PreconditionRequired(f"send If-Match with the {what}'s ETag (as returned by GET) to change it")
+        return None
     value = if_match.strip()
     if value == "*":
-        return current
-    strong: list[str] = []
+        return None
+    strong: set[int] = set()
     position = 0
     while position < len(value):
         match = _ENTITY_TAG.match(value, position)
         if match is None or match.end() == position:
             raise PreconditionFailed('If-Match must be "*" or a list of ETags as returned by GET, e.g. "3"')
-        if match.group(1) is None:  # If-Match compares strongly: a weak tag never matches
-            strong.append(match.group(2))
+        tag = match.group(2)
+        if match.group(1) is None and is_decimal(tag) and len(tag) <= MAX_VERSION_DIGITS:
+            strong.add(int(tag))
         position = match.end()
-    if str(current) not in strong:
-        raise PreconditionFailed(f"the {what} changed since it was read; fetch it again")
-    return current
+    return frozenset(strong)

@@ -40,14 +40,12 @@ def _brain(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _api(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from api.app import create_app
+    from api.server import serve
 
     host = args.host or settings.api_host
     port = args.port or settings.api_port
     log.info("API listening on http://%s:%d (docs at /docs)", host, port)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+    serve(settings, host=host, port=port)
     return 0
 
 

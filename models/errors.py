@@ -15,12 +15,14 @@ DomainError (500 base; never raised itself for what a user can cause)
 
 from __future__ import annotations
 
+from collections.abc import Set
 from typing import ClassVar
 
 __all__ = [
     "BadRequest",
     "Conflict",
     "DomainError",
+    "ExpectedVersion",
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
@@ -29,6 +31,8 @@ __all__ = [
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
+    "check_version",
+    "expected_versions",
 ]
 
 
@@ -84,6 +88,24 @@ class PreconditionFailed(DomainError):
 
     status = 412
     error = "precondition_failed"
+
+
+# The versions a change may apply to: one, any of a set (an If-Match list of ETags), or None for any version.
+ExpectedVersion = int | Set[int] | None
+
+
+def expected_versions(expected: ExpectedVersion) -> list[int] | None:
+    """The versions a change expects as a list (a query parameter), or None when any version will do."""
+    if expected is None:
+        return None
+    return [expected] if isinstance(expected, int) else sorted(expected)
+
+
+def check_version(current: int, expected: ExpectedVersion, *, what: str) -> None:
+    """PreconditionFailed unless `current` is a version the change expected (read under the row's lock)."""
+    versions = expected_versions(expected)
+    if versions is not None and current not in versions:
+        raise PreconditionFailed(f"the {what} changed since it was read; fetch it again")
 
 
 class PayloadTooLarge(DomainError):

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
-from api.params import IfMatch, Paging, etag, matched_version
+from api.params import IfMatch, Paging, etag, if_match_versions
+from models.db import Connection
 from models.monitoring import alarm_actions, alarms
 from models.monitoring.alarm_actions import AssignBody, ClearBody, CommentBody, NoteBody
 from models.monitoring.alarms import Alarm, AlarmDetail, AlarmState, Severity
@@ -27,19 +28,18 @@ Reader = Annotated[Principal, Depends(require(Scope.ALARMS_READ))]
 Actor = Annotated[Principal, Depends(require(Scope.ALARMS_WRITE))]
 
 
-def _based_on(conn: Conn, principal: Principal, alarm_id: UUID, if_match: str | None) -> int | None:
-    """The alarm version an action applies to when If-Match names one (412 when stale); None without it.
+def _based_on(if_match: str | None) -> frozenset[int] | None:
+    """The alarm versions an action applies to when If-Match names them (412 when stale); None without it.
 
     Unlike a PATCH, an action is a state transition the alarm checks for itself (409 from the wrong state),
     so a crew acting from a stale screen cannot overwrite anything by omitting the header.
     """
-    if if_match is None:
-        return None
-    current = alarms.get_alarm(conn, tenant=principal.tenant, alarm_id=alarm_id)
-    return matched_version(if_match, current=current.version, what="alarm")
+    return if_match_versions(if_match, what="alarm", required=False)
 
 
-def _tagged(alarm: Alarm, response: Response) -> Alarm:
+def _acted(conn: Connection, alarm: Alarm, response: Response) -> Alarm:
+    """Commit the action before answering, and tag the answer with the alarm's new version."""
+    conn.commit()
     response.headers["ETag"] = etag(alarm.version)
     return alarm
 
@@ -80,10 +80,9 @@ def acknowledge(
     """Take an open alarm on."""
     alarm = alarm_actions.acknowledge(
         conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
-        expected_version=_based_on(conn, principal, alarm_id, if_match),
+        expected_version=_based_on(if_match),
     )  # fmt: skip
-    conn.commit()
-    return _tagged(alarm, response)
+    return _acted(conn, alarm, response)
 
 
 @router.post("/{alarm_id}/assign")
@@ -93,10 +92,9 @@ def assign(
     """Hand the alarm to a crew of the unit's maintainer (a crew: to itself), or to nobody."""
     alarm = alarm_actions.assign(
         conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, crew_id=body.crew_id,
-        reason=body.reason, expected_version=_based_on(conn, principal, alarm_id, if_match),
+        reason=body.reason, expected_version=_based_on(if_match),
     )  # fmt: skip
-    conn.commit()
-    return _tagged(alarm, response)
+    return _acted(conn, alarm, response)
 
 
 @router.post("/{alarm_id}/comments")
@@ -105,8 +103,7 @@ def add_comment(alarm_id: UUID, body: CommentBody, conn: Conn, principal: Actor,
     alarm = alarm_actions.comment(
         conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, text=body.text
     )
-    conn.commit()
-    return _tagged(alarm, response)
+    return _acted(conn, alarm, response)
 
 
 @router.post("/{alarm_id}/clear")
@@ -116,7 +113,6 @@ def clear(
     """Clear the alarm by hand, saying why."""
     alarm = alarm_actions.clear(
         conn, tenant=principal.tenant, alarm_id=alarm_id, actor=principal.actor, reason=body.reason,
-        expected_version=_based_on(conn, principal, alarm_id, if_match),
+        expected_version=_based_on(if_match),
     )  # fmt: skip
-    conn.commit()
-    return _tagged(alarm, response)
+    return _acted(conn, alarm, response)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from api.auth import Principal, Scope, require
 from api.deps import Conn
-from api.params import IfMatch, Paging, UnitIdPath, etag, matched_version
+from api.params import IfMatch, Paging, UnitIdPath, etag, if_match_versions
 from models.lifecycle import traceability
 from models.lifecycle.traceability import BuildSlot
 from models.queries import Page
@@ -79,8 +79,7 @@ def update_unit(
     unit_id: UnitIdPath, body: UnitUpdate, conn: Conn, principal: Writer, response: Response, if_match: IfMatch = None
 ) -> Unit:
     """Change a unit's registry data, as of the version If-Match names (428 without it, 412 when stale)."""
-    current = units.get_unit(conn, tenant=principal.tenant, unit_id=unit_id)
-    expected = matched_version(if_match, current=current.version, what="unit")
+    expected = if_match_versions(if_match, what="unit")
     unit = units.update_unit(conn, tenant=principal.tenant, unit_id=unit_id, changes=body, expected_version=expected)
     response.headers["ETag"] = etag(unit.version)
     return unit

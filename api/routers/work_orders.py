@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from api.auth import Principal, Scope, require
 from api.deps import Conn
 from api.export import CSV_RESPONSE, ExportFormat, Format, export
-from api.params import IfMatch, Paging, etag, matched_version
+from api.params import IfMatch, Paging, etag, if_match_versions
 from models.queries import Page
 from models.telemetry.contract import UNIT_ID_PATTERN
 from models.work import work_orders
@@ -65,8 +65,7 @@ def update_work_order(
     if_match: IfMatch = None,
 ) -> WorkOrder:
     """Assign, progress or verify a work order, as of the version If-Match names (428 without, 412 if stale)."""
-    current = work_orders.get_work_order(conn, tenant=principal.tenant, work_order_id=work_order_id)
-    expected = matched_version(if_match, current=current.version, what="work order")
+    expected = if_match_versions(if_match, what="work order")
     order = work_orders.update_work_order(
         conn,
         tenant=principal.tenant,

@@ -4,6 +4,10 @@ Mosquitto re-reads both files on SIGHUP and disconnects the clients whose creden
 others connected: a revocation takes effect within one run of this job. The broker's pid is read from
 `broker.pid` in the auth directory (the embedded broker writes it); a broker elsewhere must reload by itself
 when the files change (docker-compose's Mosquitto watches them).
+
+The job runs every few seconds and a fleet has thousands of identities: it renders them only when the
+table's change marker (`identities_marker`, one aggregate) or the files themselves moved since its last
+render, so a quiet fleet costs one small query per run.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from models.access.mqtt_credentials import (
     PID_FILE,
     BrokerAuthFiles,
     active_identities,
+    identities_marker,
     render_broker_auth,
 )
 from models.db import Connection
@@ -30,6 +35,19 @@ log = logging.getLogger(__name__)
 
 # Hashes only, but still nobody else's business: the broker reads them through the directory's group.
 FILE_MODE = 0o640
+
+# The files' (mtime, size) pairs, or None when one is missing: an edit or a deletion by hand is seen too.
+FilesState = tuple[tuple[int, int], ...] | None
+# Per auth directory, the identities' marker and the files' state as this process last left them.
+_rendered: dict[Path, tuple[tuple[object, ...], FilesState]] = {}
+
+
+def _files_state(auth_dir: Path) -> FilesState:
+    try:
+        stats = [(auth_dir / name).stat() for name in (CREDENTIALS_FILE, ACL_FILE)]
+    except FileNotFoundError:
+        return None
+    return tuple((st.st_mtime_ns, st.st_size) for st in stats)
 
 
 def write_auth_files(auth_dir: Path, files: BrokerAuthFiles) -> bool:
@@ -68,8 +86,13 @@ def reload_broker(auth_dir: Path) -> bool:
 
 
 def run(conn: Connection, *, now: datetime, auth_dir: Path, topic_prefix: str) -> None:
-    """Render the active identities into the broker's files; reload the broker when they changed."""
+    """Render the active identities into the broker's files when they may have changed; reload the broker then."""
+    marker = identities_marker(conn, now=now)
+    if _rendered.get(auth_dir) == (marker, _files_state(auth_dir)):
+        return
     identities = active_identities(conn, now=now)
     if write_auth_files(auth_dir, render_broker_auth(identities, topic_prefix=topic_prefix)):
         reloaded = reload_broker(auth_dir)
         log.info("broker auth updated: %d identities%s", len(identities), " (broker reloaded)" if reloaded else "")
+    # A change committed after the marker was read shows in the next run's marker: rendered again, harmlessly.
+    _rendered[auth_dir] = (marker, _files_state(auth_dir))

@@ -35,6 +35,7 @@ __all__ = [
     "IssuedCredential",
     "MqttCredential",
     "active_identities",
+    "identities_marker",
     "issue_device_credential",
     "issue_service_credential",
     "list_credentials",
@@ -206,6 +207,25 @@ def revoke_credential(conn: Connection, *, tenant: TenantScope, credential_id: U
         "UPDATE mqtt_credentials SET revoked_at = coalesce(revoked_at, now()) WHERE id = %(id)s RETURNING {}"
     ).format(_COLUMNS)
     return fetch_one(conn, query, {"id": credential_id}, model=MqttCredential, what="credential")
+
+
+def identities_marker(conn: Connection, *, now: datetime) -> tuple[object, ...]:
+    """A cheap summary that changes whenever `active_identities(now)` may have: one aggregate, no rows.
+
+    Device rows are never deleted, `revoked_at` is set once, and a rotation inserts the new credential, so
+    counts of rows, revocations, expiry dates and lapsed credentials see every device change; service
+    identities (a handful) are re-keyed in place, so their rows are summarised whole.
+    """
+    row = conn.execute(
+        "SELECT count(*) AS total, count(revoked_at) AS revoked, count(expires_at) AS expiring,"
+        " count(*) FILTER (WHERE expires_at <= %(now)s) AS lapsed,"
+        " md5(string_agg(concat_ws(' ', username, password_hash, revoked_at, expires_at), ',' ORDER BY username)"
+        "     FILTER (WHERE kind <> 'device')) AS services"
+        " FROM mqtt_credentials",
+        {"now": now},
+    ).fetchone()
+    assert row is not None
+    return tuple(row.values())
 
 
 def active_identities(conn: Connection, *, now: datetime) -> list[BrokerIdentity]:

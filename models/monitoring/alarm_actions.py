@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
-from models.errors import Conflict, NotFound, PreconditionFailed
+from models.errors import Conflict, ExpectedVersion, NotFound, check_version
 from models.monitoring.alarms import ALARM_COLUMNS, Alarm, AlarmState, get_alarm, record_change
 from models.queries import set_clause
 from models.types import LongText, Text
@@ -50,10 +50,10 @@ class AssignBody(BaseModel):
     reason: Text | None = None
 
 
-def _current(conn: Connection, tenant: TenantScope, alarm_id: UUID, expected_version: int | None) -> Alarm:
+def _current(conn: Connection, tenant: TenantScope, alarm_id: UUID, expected_version: ExpectedVersion) -> Alarm:
+    """The alarm, locked for the change, at a version the change expected (the one read of it)."""
     alarm = get_alarm(conn, tenant=tenant, alarm_id=alarm_id, for_update=True)
-    if expected_version is not None and alarm.version != expected_version:
-        raise PreconditionFailed("the alarm changed since it was read; fetch it again")
+    check_version(alarm.version, expected_version, what="alarm")
     return alarm
 
 
@@ -79,7 +79,7 @@ def acknowledge(
     alarm_id: UUID,
     actor: str,
     reason: str | None,
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
 ) -> Alarm:
     """Take an open alarm on; Conflict when it is already acknowledged or cleared."""
     alarm = _current(conn, tenant, alarm_id, expected_version)
@@ -92,7 +92,7 @@ def acknowledge(
 
 
 def clear(
-    conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, reason: str, expected_version: int | None
+    conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, reason: str, expected_version: ExpectedVersion
 ) -> Alarm:
     """Clear an active alarm by hand (the condition is over, or it was a false alarm)."""
     alarm = _current(conn, tenant, alarm_id, expected_version)
@@ -126,7 +126,7 @@ def _check_crew(conn: Connection, tenant: TenantScope, alarm: Alarm, crew_id: UU
 
 def assign(
     conn: Connection, *, tenant: TenantScope, alarm_id: UUID, actor: str, crew_id: UUID | None, reason: str | None,
-    expected_version: int | None,
+    expected_version: ExpectedVersion,
 ) -> Alarm:  # fmt: skip
     """Hand an active alarm to a crew of the unit's maintainer (or to nobody)."""
     alarm = _current(conn, tenant, alarm_id, expected_version)

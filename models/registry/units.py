@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from models.access.tenancy import TenantScope
 from models.db import Connection
-from models.errors import BadRequest, NotFound, PreconditionFailed
+from models.errors import BadRequest, ExpectedVersion, NotFound, PreconditionFailed, expected_versions
 from models.queries import Page, PageParams, fetch_one, fetch_page, set_clause
 from models.sqlerrors import translate_errors
 from models.types import Text, UnitId
@@ -183,7 +183,7 @@ def list_units(
 
 
 def update_unit(
-    conn: Connection, *, tenant: TenantScope, unit_id: str, changes: UnitUpdate, expected_version: int
+    conn: Connection, *, tenant: TenantScope, unit_id: str, changes: UnitUpdate, expected_version: ExpectedVersion
 ) -> Unit:
     """Apply `changes` to the unit at `expected_version`; PreconditionFailed when it moved on since."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
@@ -191,10 +191,12 @@ def update_unit(
         raise BadRequest("nothing to change")
     query = sql.SQL(
         "UPDATE units SET {assignments}, version = version + 1, updated_at = clock_timestamp()"
-        " WHERE id = %(_id)s AND {visible} AND version = %(_expected)s RETURNING id"
+        " WHERE id = %(_id)s AND {visible} AND (%(_expected)s::integer[] IS NULL OR version = ANY(%(_expected)s))"
+        " RETURNING id"
     ).format(assignments=set_clause(values), visible=tenant.units_predicate("id"))
+    params = {**values, "_id": unit_id, "_expected": expected_versions(expected_version)}
     with translate_errors():
-        row = conn.execute(query, {**values, "_id": unit_id, "_expected": expected_version}).fetchone()
+        row = conn.execute(query, params).fetchone()
     if row is None:
         require_visible_unit(conn, tenant=tenant, unit_id=unit_id)
         raise PreconditionFailed("the unit changed since it was read; fetch it again")

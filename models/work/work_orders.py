@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from models.access.tenancy import TenantScope, Visibility
 from models.db import Connection
-from models.errors import BadRequest, Conflict, Forbidden, NotFound, PreconditionFailed
+from models.errors import BadRequest, Conflict, ExpectedVersion, Forbidden, NotFound, check_version
 from models.queries import Page, PageParams, fetch_one, fetch_page, set_clause
 from models.registry.units import require_visible_unit
 from models.sqlerrors import translate_errors
@@ -168,9 +168,12 @@ def create_work_order(
     return created
 
 
-def get_work_order(conn: Connection, *, tenant: TenantScope, work_order_id: UUID) -> WorkOrder:
-    """One work order the tenant may see, or NotFound."""
-    query = sql.SQL("SELECT {} FROM work_orders WHERE id = %(id)s AND {}").format(_COLUMNS, _visible(tenant))
+def get_work_order(
+    conn: Connection, *, tenant: TenantScope, work_order_id: UUID, for_update: bool = False
+) -> WorkOrder:
+    """One work order the tenant may see (locked for a change with `for_update`), or NotFound."""
+    lock = sql.SQL(" FOR UPDATE") if for_update else sql.SQL("")
+    query = sql.SQL("SELECT {} FROM work_orders WHERE id = %(id)s AND {}{}").format(_COLUMNS, _visible(tenant), lock)
     return fetch_one(conn, query, {"id": work_order_id}, model=WorkOrder, what="work order")
 
 
@@ -229,16 +232,16 @@ def update_work_order(
     tenant: TenantScope,
     work_order_id: UUID,
     changes: WorkOrderUpdate,
-    expected_version: int,
+    expected_version: ExpectedVersion,
     actor: str = SYSTEM_ACTOR,
 ) -> WorkOrder:
     """Apply `changes`; PreconditionFailed when the work order moved on from `expected_version`."""
     values: dict[str, Any] = changes.model_dump(exclude_unset=True)
     if not values:
         raise BadRequest("nothing to change")
-    current = get_work_order(conn, tenant=tenant, work_order_id=work_order_id)
-    if current.version != expected_version:
-        raise PreconditionFailed("the work order changed since it was read; fetch it again")
+    # One read, under the row's lock: the version compared is the one the update applies to.
+    current = get_work_order(conn, tenant=tenant, work_order_id=work_order_id, for_update=True)
+    check_version(current.version, expected_version, what="work order")
     _check_change(conn, tenant, current, values)
     if values.get("crew_id") is not None and current.status is WorkOrderStatus.OPEN and "status" not in values:
         values["status"] = WorkOrderStatus.ASSIGNED
@@ -249,13 +252,11 @@ def update_work_order(
         extra = sql.SQL(", {} = clock_timestamp()").format(sql.Identifier(STAMPS[values["status"]]))
     query = sql.SQL(
         "UPDATE work_orders SET {assignments}{extra}, version = version + 1, updated_at = clock_timestamp()"
-        " WHERE id = %(_id)s AND version = %(_version)s RETURNING {columns}"
+        " WHERE id = %(_id)s RETURNING {columns}"
     ).format(assignments=set_clause(values), extra=extra, columns=_COLUMNS)
     params = {k: str(v) if isinstance(v, StrEnum) else v for k, v in values.items()}
     with translate_errors():
-        row = conn.execute(query, {**params, "_id": work_order_id, "_version": current.version}).fetchone()
-    if row is None:
-        raise PreconditionFailed("the work order changed concurrently; fetch it again")
+        row = conn.execute(query, {**params, "_id": work_order_id}).fetchone()
     updated = WorkOrder.model_validate(row)
     changed = {k: str(v) for k, v in changes.model_dump(exclude_unset=True, mode="json").items()}
     record_history(conn, work_order_ids=[work_order_id], action=Action.UPDATED, actor=actor,

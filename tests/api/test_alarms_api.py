@@ -161,7 +161,9 @@ def test_an_alarm_comes_with_its_history(client: TestClient, alarm_fleet: Fleet)
     assert client.post(f"/alarms/{alarm_id}/acknowledge", json={}, headers=headers).status_code == 409
     stale = client.post(f"/alarms/{alarm_id}/clear", json={"reason": "x"}, headers={**headers, "If-Match": '"1"'})
     assert stale.status_code == 412
-    cleared = client.post(f"/alarms/{alarm_id}/clear", json={"reason": "fixed"}, headers={**headers, "If-Match": '"2"'})
+    cleared = client.post(
+        f"/alarms/{alarm_id}/clear", json={"reason": "fixed"}, headers={**headers, "If-Match": '"7", "2"'}
+    )
     assert cleared.json()["state"] == "cleared"
     detail = client.get(f"/alarms/{alarm_id}", headers=headers).json()
     assert detail["alarm"]["state"] == "cleared"

@@ -35,6 +35,8 @@ def test_a_change_without_if_match_is_refused_with_428(client: TestClient, fleet
         ("*", 200),
         ("W/{current}", 412),  # If-Match compares strongly: a weak tag never matches
         ('"999"', 412),
+        ('"99999999999999999999"', 412),  # beyond any stored version: no match, not a server error
+        ('"abc", {current}', 200),  # a tag that is no version of ours does not spoil the list
         ('"1" "2"', 412),  # not a list
         ("garbage", 412),
     ],

@@ -20,6 +20,7 @@ from models.db import Connection, open_pool
 from runtime.settings import Settings
 from stack.mosquitto import LocalMosquitto
 from tests.support.api import auth
+from tests.support.console import sign_in
 from tests.support.fleet import Fleet
 
 
@@ -74,6 +75,19 @@ def test_a_key_over_its_rate_gets_429_and_other_keys_do_not(slow_rate_client: Te
     assert refused.json()["error"] == "too_many_requests"
     assert int(refused.headers["Retry-After"]) >= 1
     assert slow_rate_client.get("/units/A1", headers=auth(fleet.keys[Role.ADMIN])).status_code == 200
+
+
+def test_a_console_session_shares_its_keys_rate(slow_rate_client: TestClient, fleet: Fleet) -> None:
+    assert sign_in(slow_rate_client, fleet.keys[Role.MAINTAINER]).status_code == 303  # not signed in yet: no charge
+    statuses = [slow_rate_client.get("/console/fleet").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    refused = slow_rate_client.get("/console/fleet")
+    assert refused.headers["content-type"].startswith("text/html")  # the console's own error page
+    assert int(refused.headers["Retry-After"]) >= 1
+    api = slow_rate_client.get("/units/A1", headers=auth(fleet.keys[Role.MAINTAINER]))
+    assert api.status_code == 429  # the same key through the API: the same bucket
+    slow_rate_client.cookies.clear()
+    assert slow_rate_client.get("/console/sign-in").status_code == 200  # a visitor signing in is not that key
 
 
 def test_exhausted_pool_answers_503(client: TestClient, fleet: Fleet) -> None:
