@@ -8,7 +8,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from models.access.mqtt_credentials import ACL_FILE, CREDENTIALS_FILE, PID_FILE
+from models.access.mqtt_credentials import ACL_FILE, BROKER_LOG_FILE, CREDENTIALS_FILE, PID_FILE
 from runtime.errors import OperatorError
 from stack._process import chown_tree, ensure_reachable_dir, free_port, wait_for_port
 from stack.tls import TlsFiles, ensure_tls
@@ -68,6 +68,8 @@ def auth_config(auth_dir: Path | None) -> list[str]:
         f"password_file {auth_dir}/{CREDENTIALS_FILE}",
         f"acl_file {auth_dir}/{ACL_FILE}",
         "use_username_as_clientid true",
+        # Also to a file the brain reads: refusals become a metric (the broker has no counter of its own).
+        f"log_dest file {auth_dir}/{BROKER_LOG_FILE}",
     ]
 
 

@@ -7,7 +7,8 @@ when the files change (docker-compose's Mosquitto watches them).
 
 The job runs every few seconds and a fleet has thousands of identities: it renders them only when the
 table's change marker (`identities_marker`, one aggregate) or the files themselves moved since its last
-render, so a quiet fleet costs one small query per run.
+render, so a quiet fleet costs one small query per run. Each run also reads what the broker appended to its
+log and counts refused clients (brain/broker_log.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import signal
 from datetime import datetime
 from pathlib import Path
 
+from brain.broker_log import count_refusals
 from models.access.mqtt_credentials import (
     ACL_FILE,
     CREDENTIALS_FILE,
@@ -86,7 +88,10 @@ def reload_broker(auth_dir: Path) -> bool:
 
 
 def run(conn: Connection, *, now: datetime, auth_dir: Path, topic_prefix: str) -> None:
-    """Render the active identities into the broker's files when they may have changed; reload the broker then."""
+    """Render the active identities into the broker's files when they may have changed; reload the broker then.
+
+    Also counts the clients the broker refused since the last run (`liftbrain_mqtt_auth_failures_total`)."""
+    count_refusals(auth_dir)
     marker = identities_marker(conn, now=now)
     if _rendered.get(auth_dir) == (marker, _files_state(auth_dir)):
         return

@@ -27,6 +27,7 @@ from models.registry.units import require_visible_unit
 
 __all__ = [
     "ACL_FILE",
+    "BROKER_LOG_FILE",
     "CREDENTIALS_FILE",
     "PID_FILE",
     "BrokerAuthFiles",
@@ -50,6 +51,8 @@ __all__ = [
 CREDENTIALS_FILE = "passwd"
 ACL_FILE = "acl"
 PID_FILE = "broker.pid"
+# The embedded broker's notices (refused logins, taken client ids) beside its auth files, read by the brain.
+BROKER_LOG_FILE = "broker.log"
 # Mosquitto 2's password-file hash: PBKDF2-HMAC-SHA512 with its default 101 iterations and a 12-byte salt.
 # The secrets are 256-bit random tokens, so the iteration count is not what protects them.
 HASH_ITERATIONS = 101

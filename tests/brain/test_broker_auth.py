@@ -16,9 +16,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
+from prometheus_client import REGISTRY
 
+from brain.broker_log import count_refusals
 from brain.jobs import broker_auth
 from models.access.mqtt_credentials import (
+    BROKER_LOG_FILE,
     BrokerIdentity,
     CredentialKind,
     IssuedCredential,
@@ -106,12 +109,31 @@ def test_a_device_publishes_only_its_own_topics_and_reads_nothing(conn: Connecti
 
 def test_a_wrong_password_is_refused(conn: Connection, fleet: Fleet) -> None:
     device = issue_device_credential(conn, tenant=PLATFORM, unit_id=fleet.unit_a1)
-    with authenticated_broker(conn) as (server, _):
+    with authenticated_broker(conn) as (server, auth_dir):
         intruder = Client(server.port, device.credential.username, device.password + "x")
         time.sleep(1)
         assert not intruder.connected.is_set()
         assert intruder.refused == ["Not authorized"]
+        before = _failures("not_authorised")
+        sync(conn, auth_dir)
+        assert _failures("not_authorised") == before + 1  # from the broker's own log line
         intruder.close()
+
+
+def test_the_log_reader_counts_each_complete_line_once_and_survives_truncation(tmp_path: Path) -> None:
+    log_file = tmp_path / BROKER_LOG_FILE
+    log_file.write_bytes(b"1: Client <unknown> disconnected, not authorised.\n2: Client d1 already connected, closing")
+    assert count_refusals(tmp_path) == {"not_authorised": 1}
+    with log_file.open("ab") as appended:
+        appended.write(b" old connection.\n3: New connection from 127.0.0.1:1 on port 1883.\n")
+    assert count_refusals(tmp_path) == {"client_id_taken": 1}  # the line finished since
+    assert count_refusals(tmp_path) == {}
+    log_file.write_bytes(b"4: Client <unknown> disconnected, not authorised.\n")  # emptied and written again
+    assert count_refusals(tmp_path) == {"not_authorised": 1}
+
+
+def _failures(reason: str) -> float:
+    return REGISTRY.get_sample_value("liftbrain_mqtt_auth_failures_total", {"reason": reason}) or 0.0
 
 
 def test_revocation_disconnects_a_connected_device_and_no_other(conn: Connection, fleet: Fleet) -> None:
