@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-__all__ = ["DATA_REFUSED", "Connection", "DatabaseError", "Pool", "PoolTimeout", "connect", "open_pool", "ping"]
+__all__ = [
+    "DATA_REFUSED",
+    "Connection",
+    "DatabaseError",
+    "Pool",
+    "PoolTimeout",
+    "connect",
+    "create_database",
+    "open_pool",
+    "ping",
+]
 
 Connection = psycopg.Connection[dict[str, object]]
 Pool = ConnectionPool[Connection]
@@ -48,3 +59,14 @@ def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, application_na
 def ping(conn: Connection) -> None:
     """Raise unless the server answers a trivial query."""
     conn.execute("SELECT 1")
+
+
+def create_database(dsn: str, *, name: str, template: str | None = None) -> None:
+    """Create database `name` (a copy of `template` when given) on the server of `dsn`, unless it exists."""
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query = sql.SQL("{} TEMPLATE {}").format(query, sql.Identifier(template))
+        conn.execute(query)

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from models.db import connect
+from models.db import create_database
 from runtime.errors import OperatorError
 from stack._process import chown_tree, ensure_reachable_dir, free_port, run_as_prefix, wait_for_port
 
@@ -145,9 +145,5 @@ class LocalPostgres:
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database `name` unless it exists; return its DSN."""
-        with connect(self.dsn(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-            if not exists:
-                sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
-                conn.execute(sql.encode())
+        create_database(self.dsn(), name=name, template=template)
         return self.dsn(name)

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
+
+from models.db import Connection
 
 __all__ = ["DetectorModel", "latest_model", "save_model"]
 
@@ -37,7 +38,7 @@ _COLUMNS = sql.SQL("id, family, version, trained_from, trained_until, features, 
 
 
 def save_model(
-    conn: psycopg.Connection[Any],
+    conn: Connection,
     *,
     family: str,
     trained_from: datetime,
@@ -64,7 +65,7 @@ def save_model(
     return row
 
 
-def latest_model(conn: psycopg.Connection[Any], *, family: str) -> DetectorModel | None:
+def latest_model(conn: Connection, *, family: str) -> DetectorModel | None:
     """The family's newest model version, if any."""
     with conn.cursor(row_factory=class_row(DetectorModel)) as cur:
         cur.execute(

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
-import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from models.db import Connection
 from models.queries import identifiers
 from models.telemetry.cold import read_cold
 from models.telemetry.marks import COLD_MARK, read_mark
@@ -97,7 +96,7 @@ class ActiveUnit:
     family: str | None
 
 
-def active_units(conn: psycopg.Connection[Any], *, since: datetime) -> list[ActiveUnit]:
+def active_units(conn: Connection, *, since: datetime) -> list[ActiveUnit]:
     """Units seen by ingest at or after `since`, in id order."""
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute("SELECT id, model_id::text FROM units WHERE last_seen >= %s ORDER BY id", (since,))
@@ -114,7 +113,7 @@ def _window_query(unit_ids: Sequence[str], since: datetime, until: datetime) -> 
     ).format(select, sql.Literal(list(unit_ids)), sql.Literal(since), sql.Literal(until))
 
 
-def _copy_csv(conn: psycopg.Connection[Any], query: sql.Composable) -> bytes:
+def _copy_csv(conn: Connection, query: sql.Composable) -> bytes:
     buffer = io.BytesIO()
     with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER)").format(query)) as copy:
         for block in copy:
@@ -137,9 +136,7 @@ def _cold_window(root: Path, unit_ids: Sequence[str], since: datetime, until: da
     )
 
 
-def read_window(
-    conn: psycopg.Connection[Any], *, unit_ids: Sequence[str], since: datetime, until: datetime
-) -> pl.DataFrame:
+def read_window(conn: Connection, *, unit_ids: Sequence[str], since: datetime, until: datetime) -> pl.DataFrame:
     """The raw signals of `unit_ids` in [since, until) as one frame (COPY to CSV, parsed by polars); the part
     before the cold tier's mark comes from its Parquet files."""
     cold = read_mark(conn, COLD_MARK)
@@ -153,9 +150,7 @@ def read_window(
     return _typed(pl.concat(frames), "time") if len(frames) > 1 else frames[0]
 
 
-def read_window_rows(
-    conn: psycopg.Connection[Any], *, unit_ids: Sequence[str], since: datetime, until: datetime
-) -> pl.DataFrame:
+def read_window_rows(conn: Connection, *, unit_ids: Sequence[str], since: datetime, until: datetime) -> pl.DataFrame:
     """The same frame as `read_window`, fetched row by row (the slower path, kept to measure against)."""
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(_window_query(unit_ids, since, until))
@@ -163,7 +158,7 @@ def read_window_rows(
     return _typed(pl.DataFrame(rows, schema=_WINDOW_SCHEMA, orient="row"), "time")
 
 
-def upsert_features(conn: psycopg.Connection[Any], *, features: pl.DataFrame, computed_at: datetime) -> int:
+def upsert_features(conn: Connection, *, features: pl.DataFrame, computed_at: datetime) -> int:
     """Insert or replace feature rows (keyed by unit, window hours, window start); return how many were written."""
     if features.is_empty():
         return 0
@@ -191,7 +186,7 @@ def upsert_features(conn: psycopg.Connection[Any], *, features: pl.DataFrame, co
     return max(cur.rowcount, 0)
 
 
-def last_complete_window(conn: psycopg.Connection[Any], *, window_hours: int) -> datetime | None:
+def last_complete_window(conn: Connection, *, window_hours: int) -> datetime | None:
     """Start of the newest window whose features were computed after it ended (None before the first)."""
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(
@@ -204,7 +199,7 @@ def last_complete_window(conn: psycopg.Connection[Any], *, window_hours: int) ->
 
 
 def read_features(
-    conn: psycopg.Connection[Any],
+    conn: Connection,
     *,
     window_hours: int,
     since: datetime,

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg import sql
 from psycopg.rows import class_row, tuple_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
+
+from models.db import Connection
 
 __all__ = ["ALARM_TYPE", "Finding", "close_finding", "list_findings", "open_findings", "upsert_finding"]
 
@@ -51,7 +52,7 @@ class Finding(BaseModel):
 
 
 def upsert_finding(
-    conn: psycopg.Connection[Any],
+    conn: Connection,
     *,
     unit_id: str,
     component_type: str,
@@ -87,9 +88,7 @@ def upsert_finding(
     return int(row[0])
 
 
-def close_finding(
-    conn: psycopg.Connection[Any], *, unit_id: str, component_type: str, at: datetime, reason: str
-) -> bool:
+def close_finding(conn: Connection, *, unit_id: str, component_type: str, at: datetime, reason: str) -> bool:
     """Close the unit's open finding for the component (if any); True when one was closed."""
     cur = conn.execute(
         "UPDATE degradation_findings SET state = 'closed', closed_at = %s, close_reason = %s"
@@ -99,14 +98,12 @@ def close_finding(
     return cur.rowcount > 0
 
 
-def open_findings(conn: psycopg.Connection[Any], *, unit_id: str) -> list[Finding]:
+def open_findings(conn: Connection, *, unit_id: str) -> list[Finding]:
     """The unit's open findings, by component."""
     return list_findings(conn, unit_id=unit_id, state="open")
 
 
-def list_findings(
-    conn: psycopg.Connection[Any], *, unit_id: str | None = None, state: str | None = None
-) -> list[Finding]:
+def list_findings(conn: Connection, *, unit_id: str | None = None, state: str | None = None) -> list[Finding]:
     """Findings (of one unit and/or in one state), oldest first."""
     query = sql.SQL(
         "SELECT {} FROM degradation_findings WHERE (%(unit)s::text IS NULL OR unit_id = %(unit)s)"

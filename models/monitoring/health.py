@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
+
+from models.db import Connection
 
 __all__ = ["UNIT_COMPONENT", "HealthRow", "HealthScore", "health_history", "record_health"]
 
@@ -42,7 +43,7 @@ class HealthScore(BaseModel):
 
 
 def record_health(
-    conn: psycopg.Connection[Any], *, unit_id: str, at: datetime, rows: Sequence[HealthRow], model_id: int | None
+    conn: Connection, *, unit_id: str, at: datetime, rows: Sequence[HealthRow], model_id: int | None
 ) -> None:
     """Record the unit's health scores at `at` (replacing any recorded for the same time)."""
     with conn.cursor() as cur:
@@ -55,7 +56,7 @@ def record_health(
 
 
 def health_history(
-    conn: psycopg.Connection[Any], *, unit_id: str, component_type: str = UNIT_COMPONENT, since: datetime | None = None
+    conn: Connection, *, unit_id: str, component_type: str = UNIT_COMPONENT, since: datetime | None = None
 ) -> list[HealthScore]:
     """A unit's (or one of its components') scores over time, oldest first."""
     with conn.cursor(row_factory=class_row(HealthScore)) as cur:
