@@ -196,10 +196,18 @@ def list_alarms(
 def alarms_awaiting_work_order(
     conn: Connection, *, tenant: TenantScope, severities: Collection[Severity], limit: int
 ) -> list[Alarm]:
-    """Active, unsuppressed alarms of these severities that no work order answers yet, oldest first, at most `limit`."""
+    """Active, unsuppressed alarms of these severities that no work order answers yet, oldest first, at most `limit`.
+
+    An alarm whose unit, type and component already has an unfinished (or unverified) alarm order waits on it."""
     query = sql.SQL(
         "SELECT {} FROM alarms a WHERE a.state <> 'cleared' AND NOT a.suppressed AND a.severity = ANY(%(severities)s)"
         " AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.source = 'alarm' AND w.source_ref = a.id::text)"
+        # The same fault raised again while its earlier order is unfinished (or awaiting verification) is that
+        # order's business: verification reopens it instead of a second crew being sent.
+        " AND NOT EXISTS (SELECT 1 FROM work_orders w JOIN alarms p ON p.id::text = w.source_ref"
+        "   WHERE w.source = 'alarm' AND w.unit_id = a.unit_id"
+        "   AND w.status IN ('open', 'assigned', 'in_progress', 'done')"
+        "   AND p.alarm_type = a.alarm_type AND coalesce(p.component_type, '') = coalesce(a.component_type, ''))"
         " AND {} ORDER BY a.first_seen, a.id LIMIT %(limit)s"
     ).format(ALARM_COLUMNS, tenant.units_predicate("a.unit_id"))
     params = {"severities": [str(severity) for severity in severities], "limit": limit}

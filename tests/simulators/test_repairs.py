@@ -53,7 +53,8 @@ def _door_close(tmp: Path, repairs: OneSwap | None) -> list[float]:
     for _, payload in run.recorder.of_kind("telemetry"):
         for sample in decode_telemetry(payload):
             day = int((sample.ts.timestamp() - START.timestamp()) // SECONDS_PER_DAY)
-            by_day.setdefault(day, []).append(float((sample.extras or {})["door_close_s"]))
+            assert sample.door_close_s is not None
+            by_day.setdefault(day, []).append(sample.door_close_s)
     return [fmean(by_day[d]) for d in range(5)]
 
 
